@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every package the build, the tests and the example need. Idempotent.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+debs=(cmake g++ make pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
+  libcli11-dev libarchive-dev zlib1g-dev libcpp-httplib-dev libgtest-dev libgmock-dev
+  chromium bubblewrap)
+
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# JS side: pinned in package-lock.json files; never downloads a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+for dir in examples/playwright tests/fixtures/playwright-statuses; do
+  if [[ -f "$here/$dir/package.json" ]]; then
+    (cd "$here/$dir" && { [[ -d node_modules/@playwright/test ]] || npm ci --no-audit --no-fund --loglevel=error; })
+  fi
+done

@@ -1,0 +1,81 @@
+// Reproducible image layers and an OCI image layout on disk.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "util/json.hpp"
+#include "util/result.hpp"
+
+namespace hypertest::oci {
+
+namespace fs = std::filesystem;
+
+struct Layer {
+    std::string digest;   // "sha256:<hex>" of the tar.gz blob
+    std::string diff_id;  // "sha256:<hex>" of the uncompressed tar
+    std::int64_t size = 0;
+    std::string media_type = "application/vnd.oci.image.layer.v1.tar+gzip";
+    bool reused = false;  // true when the blob was already in the layout
+};
+
+// An OCI image layout directory (oci-layout, index.json, blobs/sha256/...).
+class ImageLayout {
+public:
+    // Creates the layout when missing. Fails when dir cannot be created or is not a layout.
+    static util::Result<ImageLayout> open(const fs::path& dir);
+
+    const fs::path& dir() const { return m_dir; }
+    bool has_blob(const std::string& digest) const;
+    fs::path blob_path(const std::string& digest) const;
+    // Stores bytes as a blob; returns "sha256:<hex>".
+    util::Result<std::string> write_blob(std::string_view bytes);
+    util::Result<std::string> read_blob(const std::string& digest) const;  // verifies the digest
+    // Records a manifest in index.json under the tag (org.opencontainers.image.ref.name).
+    util::Status tag(const std::string& manifest_digest, std::int64_t size,
+                     const std::string& media_type, const std::string& tag);
+    util::Result<std::string> resolve(const std::string& tag) const;  // manifest digest
+
+private:
+    explicit ImageLayout(fs::path dir) : m_dir(std::move(dir)) {}
+    fs::path m_dir;
+};
+
+// Builds a reproducible tar.gz of `paths` (relative to root; directories recurse) into the
+// layout: sorted entries, mtime 0, uid/gid 0, no user/group names, fixed gzip settings. The
+// same file contents and modes give the same digest wherever root is and whatever the mtimes.
+// Symlinks are stored as symlinks. Missing paths are skipped.
+// With cache_file set, a fingerprint of the inputs (paths, sizes, mtimes, modes) that matches
+// the cache and whose blob exists skips the rebuild (reused = true).
+util::Result<Layer> build_layer(const fs::path& root, const std::vector<std::string>& paths,
+                                ImageLayout& layout, const fs::path& cache_file = {});
+
+struct ImageSpec {
+    std::vector<Layer> layers;
+    std::vector<std::string> entrypoint;
+    std::vector<std::string> env;  // "KEY=value"
+    std::string working_dir;
+    std::string os = "linux";
+    std::string architecture = "amd64";
+    util::Json labels = util::Json::object();
+};
+
+struct WrittenImage {
+    std::string manifest_digest;
+    std::string config_digest;
+    std::int64_t manifest_size = 0;
+};
+
+// Writes config and single-platform manifest blobs and tags the manifest. Deterministic: no
+// timestamps beyond a fixed epoch, so the same spec gives the same manifest digest.
+util::Result<WrittenImage> write_image(ImageLayout& layout, const ImageSpec& spec,
+                                       const std::string& tag);
+
+// Extracts the image's layers, in order, into target (created). Refuses entries that would
+// escape target (absolute paths, "..", symlinked parents); applies OCI whiteouts.
+util::Status unpack_image(const ImageLayout& layout, const std::string& manifest_digest,
+                          const fs::path& target);
+
+}  // namespace hypertest::oci

@@ -1,0 +1,100 @@
+// A place where tests run: storage for manifests/results/artifacts, an image store, and a
+// function to invoke. `local` (default) and, later, `aws`.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plugins/model.hpp"
+#include "util/json.hpp"
+#include "util/result.hpp"
+
+namespace hypertest::providers {
+
+namespace fs = std::filesystem;
+using util::Json;
+
+// Keys use '/' separators; the same layout in a local directory and an S3 bucket.
+class Storage {
+public:
+    virtual ~Storage() = default;
+    virtual util::Status put(const std::string& key, std::string_view bytes) = 0;
+    virtual util::Status put_file(const std::string& key, const fs::path& file) = 0;
+    // nullopt when the key does not exist.
+    virtual util::Result<std::optional<std::string>> get(const std::string& key) = 0;
+    // Where a person finds the object (a path, or s3://bucket/key).
+    virtual std::string url(const std::string& key) const = 0;
+    // What the runner needs to write artifacts here.
+    virtual plugins::StorageLocation location() const = 0;
+    // Checked by doctor and before a run: fails with a fix hint when not writable.
+    virtual util::Status check_writable() = 0;
+};
+
+struct FunctionState {
+    std::string image_digest;  // manifest digest the function runs; empty when never deployed
+    int timeout_s = 900;
+    int memory_mb = 2048;
+};
+
+struct InvokeResponse {
+    Json payload;                // the function's answer (its error object on function_error)
+    bool function_error = false;  // the runtime reported an error, crashed or timed out
+    std::string error_message;    // for function_error
+    std::int64_t duration_ms = 0;
+    std::int64_t billed_ms = 0;
+    std::int64_t init_ms = 0;    // > 0 on a cold start
+};
+
+class Functions {
+public:
+    virtual ~Functions() = default;
+    virtual util::Result<FunctionState> state() = 0;
+    // Points the function at a manifest digest in the provider's image store.
+    virtual util::Status update(const std::string& image_digest) = 0;
+    // Blocks until the function answers, fails or passes timeout. Thread-safe; up to the
+    // provider's concurrency run at once. Fails (retryable) only when the call itself could
+    // not be made; a function that errors returns function_error = true.
+    virtual util::Result<InvokeResponse> invoke(const Json& event,
+                                                std::chrono::milliseconds timeout) = 0;
+    // Stops warm environments. Called at the end of a run and on Ctrl-C.
+    virtual void shutdown() = 0;
+};
+
+struct DoctorCheck {
+    std::string name;
+    bool ok = false;
+    std::string detail;  // what was found, or what is wrong
+    std::string fix;     // how to fix it, when not ok
+};
+
+struct ProviderContext {
+    fs::path project_dir;
+    Json config = Json::object();  // the cloudProvider object
+    std::string function_name = "hypertest";
+    int concurrency = 1;
+    fs::path runner_path;  // hypertest-runner on this machine
+};
+
+class Provider {
+public:
+    virtual ~Provider() = default;
+    virtual std::string name() const = 0;
+    virtual Storage& storage() = 0;
+    virtual Functions& functions() = 0;
+    // Where deploy writes the image (OCI layout) for this provider.
+    virtual fs::path image_layout_dir() const = 0;
+    virtual std::vector<DoctorCheck> doctor() = 0;
+};
+
+// The name -> factory table; unknown names throw util::Fatal with a "did you mean".
+std::unique_ptr<Provider> make_provider(const std::string& name, const ProviderContext& ctx);
+std::vector<std::string> provider_names();
+// Config keys each provider accepts inside cloudProvider (for validation).
+std::vector<std::string> provider_config_keys(const std::string& name);
+
+}  // namespace hypertest::providers

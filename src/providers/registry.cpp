@@ -1,0 +1,49 @@
+#include <functional>
+#include <utility>
+
+#include "providers/local/local_provider.hpp"
+#include "providers/provider.hpp"
+#include "util/strings.hpp"
+
+namespace hypertest::providers {
+namespace {
+
+struct Entry {
+    std::string name;
+    std::function<std::unique_ptr<Provider>(const ProviderContext&)> make;
+    std::function<std::vector<std::string>()> keys;
+};
+
+const std::vector<Entry>& table() {
+    static const std::vector<Entry> t = {
+        {"local", make_local_provider, local_config_keys},
+    };
+    return t;
+}
+
+const Entry& find(const std::string& name) {
+    for (const auto& e : table()) {
+        if (e.name == name) return e;
+    }
+    std::string msg = "unknown cloud provider \"" + name + "\" in cloudProvider.name";
+    std::string guess = util::did_you_mean(name, provider_names());
+    if (!guess.empty()) msg += " (did you mean \"" + guess + "\"?)";
+    msg += "; available: " + util::join(provider_names(), ", ");
+    throw util::Fatal(msg);
+}
+
+}  // namespace
+
+std::vector<std::string> provider_names() {
+    std::vector<std::string> names;
+    for (const auto& e : table()) names.push_back(e.name);
+    return names;
+}
+
+std::unique_ptr<Provider> make_provider(const std::string& name, const ProviderContext& ctx) {
+    return find(name).make(ctx);
+}
+
+std::vector<std::string> provider_config_keys(const std::string& name) { return find(name).keys(); }
+
+}  // namespace hypertest::providers

@@ -1,0 +1,42 @@
+// HTTP lives behind this interface; libcurl appears only in http_curl.cpp.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace hypertest::util {
+
+struct HttpRequest {
+    std::string method = "GET";
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    std::chrono::milliseconds timeout{0};  // 0: none (e.g. Runtime API long poll)
+};
+
+struct HttpResponse {
+    long status = 0;
+    std::map<std::string, std::string> headers;  // names lowercased
+    std::string body;
+    std::string header(const std::string& lower_name) const {
+        auto it = headers.find(lower_name);
+        return it == headers.end() ? std::string() : it->second;
+    }
+};
+
+// Fails (retryable) on transport errors only; any HTTP status is a successful response.
+class HttpClient {
+public:
+    virtual ~HttpClient() = default;
+    virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
+};
+
+std::unique_ptr<HttpClient> make_curl_http_client();
+
+}  // namespace hypertest::util

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "util/result.hpp"
+
+namespace hypertest::util {
+
+using Json = nlohmann::json;
+
+// Never throws: a parse failure comes back as an Error naming `what` and the position.
+Result<Json> parse_json(std::string_view text, std::string_view what);
+// Reads a field if present and of the right type; otherwise returns fallback.
+template <class T>
+T json_get(const Json& j, const char* key, T fallback) {
+    if (!j.is_object()) return fallback;
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return fallback;
+    try {
+        return it->template get<T>();
+    } catch (const Json::exception&) {
+        return fallback;
+    }
+}
+
+}  // namespace hypertest::util

@@ -1,0 +1,134 @@
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+namespace hypertest::util {
+
+std::string strip_ansi(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\x1b') {
+            out.push_back(text[i]);
+            continue;
+        }
+        if (i + 1 < text.size() && text[i + 1] == '[') {
+            std::size_t j = i + 2;
+            while (j < text.size() && !(text[j] >= 0x40 && text[j] <= 0x7e)) ++j;
+            i = j;
+        } else if (i + 1 < text.size() && text[i + 1] == ']') {
+            std::size_t j = i + 2;
+            while (j < text.size() && text[j] != '\x07' &&
+                   !(text[j] == '\x1b' && j + 1 < text.size() && text[j + 1] == '\\'))
+                ++j;
+            i = (j < text.size() && text[j] == '\x1b') ? j + 1 : j;
+        } else {
+            ++i;
+        }
+    }
+    return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t prev = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t cur = row[j];
+            std::size_t cost = (std::tolower(a[i - 1]) == std::tolower(b[j - 1])) ? 0 : 1;
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + cost});
+            prev = cur;
+        }
+    }
+    return row[b.size()];
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+    std::string best;
+    std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+    for (const auto& c : candidates) {
+        std::size_t d = edit_distance(word, c);
+        if (d < best_d) {
+            best_d = d;
+            best = c;
+        }
+    }
+    return best;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+    std::string out;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (i) out += sep;
+        out += parts[i];
+    }
+    return out;
+}
+
+std::vector<std::string> split(std::string_view text, char sep) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (true) {
+        auto pos = text.find(sep, start);
+        out.emplace_back(text.substr(start, pos - start));
+        if (pos == std::string_view::npos) break;
+        start = pos + 1;
+    }
+    return out;
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+    return text.substr(0, prefix.size()) == prefix;
+}
+
+std::string trim(std::string_view text) {
+    auto b = text.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos) return {};
+    auto e = text.find_last_not_of(" \t\r\n");
+    return std::string(text.substr(b, e - b + 1));
+}
+
+std::string truncate_utf8(std::string_view text, std::size_t max_bytes) {
+    if (text.size() <= max_bytes) return std::string(text);
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return std::string(text.substr(0, cut)) + "\n… (truncated)";
+}
+
+std::string format_duration(double seconds) {
+    char buf[32];
+    if (seconds < 60) {
+        std::snprintf(buf, sizeof buf, "%.1fs", seconds);
+    } else {
+        int total = static_cast<int>(seconds + 0.5);
+        std::snprintf(buf, sizeof buf, "%dm%02ds", total / 60, total % 60);
+    }
+    return buf;
+}
+
+std::string xml_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&apos;"; break;
+            default:
+                // XML 1.0 forbids most control characters even when escaped.
+                if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
+                    out += "?";
+                else
+                    out.push_back(c);
+        }
+    }
+    return out;
+}
+
+}  // namespace hypertest::util
