@@ -1,1 +1,128 @@
-// placeholder
+#include "core/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "util/result.hpp"
+
+namespace hypertest::core {
+namespace {
+
+std::string error_of(const Json& j) {
+    try {
+        config_from_json(j, "/p/hypertest.config.json");
+    } catch (const util::Fatal& e) {
+        EXPECT_EQ(e.exit_code, 2);
+        return e.what();
+    }
+    return "";
+}
+
+fs::path temp_dir() {
+    fs::path d = fs::temp_directory_path() / ("ht-config-test-" + std::to_string(::getpid()));
+    fs::remove_all(d);
+    fs::create_directories(d / "sub" / "deeper");
+    return d;
+}
+
+}  // namespace
+
+TEST(Config, MinimalLocalConfig) {
+    Config c = config_from_json(Json::parse(R"({"testRunner": {"name": "playwright"}})"),
+                                "/p/hypertest.config.json");
+    EXPECT_EQ(c.runner_name, "playwright");
+    EXPECT_EQ(c.provider_name, "local");
+    EXPECT_EQ(c.results_file_name, "hypertest.results.json");
+    EXPECT_EQ(c.drift_policy, "warning");
+    EXPECT_EQ(c.project_dir, fs::path("/p"));
+}
+
+TEST(Config, AcceptsTheEarlierToolsKeys) {
+    Config c = config_from_json(Json::parse(R"({
+        "concurrency": 7, "imageName": "img", "resultsFileName": "r.json",
+        "buildManifestFileName": "m.json", "driftDetectionPolicy": "error",
+        "testRunner": {"name": "playwright"},
+        "cloudProvider": {"name": "local", "functionName": "fn", "region": "eu-west-1"}})"),
+                                "/p/hypertest.config.json");
+    EXPECT_EQ(c.concurrency, 7);
+    EXPECT_EQ(c.image_name, "img");
+    EXPECT_EQ(c.manifest_file_name, "m.json");
+    EXPECT_EQ(c.drift_policy, "error");
+    EXPECT_EQ(c.function_name, "fn");
+}
+
+TEST(Config, UnknownKeySuggestsTheRightOne) {
+    std::string e = error_of(Json::parse(R"({"concurency": 2, "testRunner": {"name": "playwright"}})"));
+    EXPECT_NE(e.find("unknown key \"concurency\""), std::string::npos) << e;
+    EXPECT_NE(e.find("did you mean \"concurrency\""), std::string::npos) << e;
+}
+
+TEST(Config, UnknownNestedKeyIsNamedWithItsPath) {
+    std::string e = error_of(Json::parse(R"({"testRunner": {"name": "playwright"},
+        "cloudProvider": {"name": "local", "storgeDir": "x"}})"));
+    EXPECT_NE(e.find("cloudProvider.storgeDir"), std::string::npos) << e;
+    EXPECT_NE(e.find("cloudProvider.storageDir"), std::string::npos) << e;
+}
+
+TEST(Config, ConcurrencyZeroIsRejectedWithTheRange) {
+    std::string e = error_of(Json::parse(R"({"concurrency": 0, "testRunner": {"name": "playwright"}})"));
+    EXPECT_NE(e.find("\"concurrency\""), std::string::npos) << e;
+    EXPECT_NE(e.find("from 1 to"), std::string::npos) << e;
+}
+
+TEST(Config, MissingOrUnknownRunner) {
+    EXPECT_NE(error_of(Json::parse("{}")).find("\"testRunner\" is missing"), std::string::npos);
+    std::string e = error_of(Json::parse(R"({"testRunner": {"name": "playwrite"}})"));
+    EXPECT_NE(e.find("did you mean \"playwright\""), std::string::npos) << e;
+    e = error_of(Json::parse(R"({"testRunner": {"name": "playwright"}, "cloudProvider": {"name": "lokal"}})"));
+    EXPECT_NE(e.find("did you mean \"local\""), std::string::npos) << e;
+}
+
+TEST(Config, BadDriftPolicy) {
+    std::string e = error_of(Json::parse(
+        R"({"testRunner": {"name": "playwright"}, "driftDetectionPolicy": "loud"})"));
+    EXPECT_NE(e.find("\"silence\", \"warning\" or \"error\""), std::string::npos) << e;
+}
+
+TEST(Config, FoundUpwardsAndBrokenJsonIsReported) {
+    fs::path d = temp_dir();
+    std::ofstream(d / "hypertest.config.json") << R"({"testRunner": {"name": "playwright"}})";
+    Config c = load_config(std::nullopt, d / "sub" / "deeper");
+    EXPECT_EQ(c.project_dir, fs::canonical(d));
+    std::ofstream(d / "hypertest.config.json") << R"({"testRunner": {"name": "playwright"},})";
+    try {
+        load_config(std::nullopt, d / "sub");
+        FAIL() << "broken JSON accepted";
+    } catch (const util::Fatal& e) {
+        EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
+    }
+    fs::remove_all(d);
+}
+
+TEST(Config, NoConfigFileSaysHowToCreateOne) {
+    fs::path d = temp_dir();
+    try {
+        load_config(std::nullopt, d);
+        // A config above the temp dir would be found; that is not this test's concern.
+    } catch (const util::Fatal& e) {
+        EXPECT_NE(std::string(e.what()).find("hypertest init"), std::string::npos) << e.what();
+    }
+    fs::remove_all(d);
+}
+
+TEST(Config, JavaScriptConfigDefaultExport) {
+    fs::path d = temp_dir();
+    std::ofstream(d / "hypertest.config.mjs")
+        << "export default { testRunner: { name: 'playwright' }, concurrency: 3 + 2 };\n";
+    Config c = load_config(std::nullopt, d);
+    EXPECT_EQ(c.concurrency, 5);
+    fs::remove(d / "hypertest.config.mjs");
+    std::ofstream(d / "hypertest.config.js")
+        << "module.exports = { testRunner: { name: 'playwright' }, concurrency: 4 };\n";
+    EXPECT_EQ(load_config(std::nullopt, d).concurrency, 4);
+    fs::remove_all(d);
+}
+
+}  // namespace hypertest::core

@@ -1,1 +1,207 @@
-// placeholder
+#include "core/deploy.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "util/fs.hpp"
+#include "util/sha256.hpp"
+#include "util/time.hpp"
+
+namespace hypertest::core {
+namespace {
+
+using util::Fatal;
+
+// Runs fn as a reported step; a Fatal from it is reported as the step's error and rethrown.
+template <class Fn>
+auto timed_step(Session& s, const std::string& name, Fn&& fn) {
+    auto start = std::chrono::steady_clock::now();
+    s.reporter->step("deploy", name, StepState::starting, 0, "");
+    auto secs = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    try {
+        auto result = fn();
+        s.reporter->step("deploy", name, StepState::done, secs(), "");
+        return result;
+    } catch (const Fatal& e) {
+        s.reporter->step("deploy", name, StepState::error, secs(), e.what());
+        throw;
+    }
+}
+
+// Top-level names hypertest itself writes into the project: never part of the image.
+std::vector<std::string> own_outputs(const Session& s) {
+    std::vector<std::string> names = {".hypertest", s.config.results_file_name,
+                                      s.config.junit_file_name, s.config.html_report_dir};
+    for (const auto& dir : {s.provider->image_layout_dir(),
+                            fs::path(s.provider->storage().location().root)}) {
+        if (dir.empty()) continue;
+        auto rel = dir.lexically_relative(s.config.project_dir);
+        if (!rel.empty() && *rel.begin() != "..") names.push_back(rel.begin()->string());
+    }
+    return names;
+}
+
+std::vector<std::string> without(std::vector<std::string> paths, const std::vector<std::string>& drop) {
+    std::erase_if(paths, [&](const std::string& p) {
+        std::string top = p.substr(0, p.find('/'));
+        return std::find(drop.begin(), drop.end(), top) != drop.end();
+    });
+    return paths;
+}
+
+}  // namespace
+
+Json to_json(const Manifest& m) {
+    Json layers = Json::array();
+    for (const auto& l : m.layers) {
+        layers.push_back({{"digest", l.digest}, {"diffId", l.diff_id}, {"size", l.size},
+                          {"mediaType", l.media_type}});
+    }
+    Json tests = Json::array();
+    for (const auto& t : m.tests) tests.push_back(plugins::to_json(t));
+    return {{"version", 1},
+            {"functionName", m.function_name},
+            {"imageDigest", m.image_digest},
+            {"inputsHash", m.inputs_hash},
+            {"layers", layers},
+            {"plugin", {{"name", m.plugin}, {"options", m.plugin_options},
+                        {"frameworkVersion", m.framework_version}}},
+            {"hypertestVersion", m.hypertest_version},
+            {"created", m.created},
+            {"tests", tests}};
+}
+
+util::Result<Manifest> manifest_from_json(const Json& j) {
+    using util::json_get;
+    if (json_get<int>(j, "version", 0) != 1) {
+        return util::make_error("the manifest has an unknown format version: redeploy with `hypertest deploy`");
+    }
+    Manifest m;
+    m.function_name = json_get<std::string>(j, "functionName", "");
+    m.image_digest = json_get<std::string>(j, "imageDigest", "");
+    m.inputs_hash = json_get<std::string>(j, "inputsHash", "");
+    for (const auto& l : json_get<Json>(j, "layers", Json::array())) {
+        oci::Layer layer;
+        layer.digest = json_get<std::string>(l, "digest", "");
+        layer.diff_id = json_get<std::string>(l, "diffId", "");
+        layer.size = json_get<std::int64_t>(l, "size", 0);
+        layer.media_type = json_get<std::string>(l, "mediaType", layer.media_type);
+        m.layers.push_back(layer);
+    }
+    Json p = json_get<Json>(j, "plugin", Json::object());
+    m.plugin = json_get<std::string>(p, "name", "");
+    m.plugin_options = json_get<Json>(p, "options", Json::object());
+    m.framework_version = json_get<std::string>(p, "frameworkVersion", "");
+    m.hypertest_version = json_get<std::string>(j, "hypertestVersion", "");
+    m.created = json_get<std::string>(j, "created", "");
+    for (const auto& tj : json_get<Json>(j, "tests", Json::array())) {
+        auto t = plugins::test_case_from_json(tj);
+        if (!t) return util::make_error("the manifest is damaged (" + t.error().message + "): redeploy");
+        m.tests.push_back(std::move(*t));
+    }
+    return m;
+}
+
+std::string manifest_key(const Config& c) {
+    return "_hypertest/" + c.function_name + "/" + c.manifest_file_name;
+}
+std::string timings_key(const Config& c) { return "_hypertest/" + c.function_name + "/timings.json"; }
+
+std::optional<Manifest> read_manifest(Session& s) {
+    auto got = s.provider->storage().get(manifest_key(s.config));
+    if (!got) throw Fatal("cannot read the manifest: " + got.error().message);
+    if (!*got) return std::nullopt;
+    auto j = util::parse_json(**got, "the manifest " + s.provider->storage().url(manifest_key(s.config)));
+    if (!j) throw Fatal(j.error().message + ": redeploy with `hypertest deploy`");
+    auto m = manifest_from_json(*j);
+    if (!m) throw Fatal(m.error().message);
+    return std::move(*m);
+}
+
+BuiltImage build_image(Session& s) {
+    auto layout = oci::ImageLayout::open(s.provider->image_layout_dir());
+    if (!layout) throw Fatal("cannot open the image store: " + layout.error().message);
+    auto inputs = s.plugin->layer_inputs(s.config.project_dir, s.config.runner_options);
+    if (!inputs) throw Fatal(inputs.error().message);
+    auto drop = own_outputs(s);
+    fs::path cache = s.config.project_dir / ".hypertest" / "cache";
+    if (auto st = util::ensure_dir(cache); !st) throw Fatal(st.error().message);
+    BuiltImage img;
+    auto deps = oci::build_layer(s.config.project_dir, without(inputs->dependencies, drop), *layout,
+                                 cache / (s.config.function_name + ".dependencies.json"));
+    if (!deps) throw Fatal("cannot build the dependency layer: " + deps.error().message);
+    auto tests = oci::build_layer(s.config.project_dir, without(inputs->tests, drop), *layout,
+                                  cache / (s.config.function_name + ".tests.json"));
+    if (!tests) throw Fatal("cannot build the test layer: " + tests.error().message);
+    img.layers = {*deps, *tests};
+    img.inputs_hash = "sha256:" + util::sha256_hex(deps->digest + "\n" + tests->digest);
+
+    oci::ImageSpec spec;
+    spec.layers = img.layers;
+    spec.entrypoint = {"/usr/local/bin/hypertest-runner"};
+    spec.env = {"HOME=/tmp", "LAMBDA_TASK_ROOT=/var/task"};
+    spec.working_dir = "/var/task";
+    spec.labels = {{"dev.hypertest.version", HYPERTEST_VERSION},
+                   {"dev.hypertest.plugin", s.config.runner_name}};
+    auto written = oci::write_image(*layout, spec, s.config.image_name);
+    if (!written) throw Fatal("cannot write the image: " + written.error().message);
+    img.image_digest = written->manifest_digest;
+    return img;
+}
+
+Manifest deploy(Session& s, bool skip_if_current) {
+    auto& fns = s.provider->functions();
+    if (s.options.dry_run) {
+        auto d = timed_step(s, "discover", [&] { return s.plugin->discover({s.config.project_dir, s.config.runner_options}).take_or_fatal(); });
+        s.reporter->info("dry run: found " + std::to_string(d.tests.size()) +
+                         " tests; would build the image, update function \"" +
+                         s.config.function_name + "\" and write the manifest (nothing written)");
+        Manifest m;
+        m.tests = d.tests;
+        m.plugin = s.config.runner_name;
+        return m;
+    }
+    BuiltImage img = timed_step(s, "build", [&] { return build_image(s); });
+    if (skip_if_current) {
+        auto current = read_manifest(s);
+        auto state = fns.state();
+        if (current && state && current->image_digest == img.image_digest &&
+            state->image_digest == img.image_digest && current->plugin == s.config.runner_name &&
+            current->plugin_options == s.config.runner_options) {
+            s.reporter->step("deploy", "update", StepState::skipped, 0, "function already runs this image");
+            return std::move(*current);
+        }
+    }
+    auto discovery = timed_step(s, "discover", [&] {
+        return s.plugin->discover({s.config.project_dir, s.config.runner_options})
+            .take_or_fatal("test discovery failed");
+    });
+    if (discovery.tests.empty()) {
+        throw Fatal("no tests found in " + s.config.project_dir.string() +
+                    ": check the test runner's config (testDir, testMatch)");
+    }
+    timed_step(s, "update function", [&] {
+        fns.update(img.image_digest).take_or_fatal("cannot update function \"" + s.config.function_name + "\"");
+        return 0;
+    });
+    Manifest m;
+    m.function_name = s.config.function_name;
+    m.image_digest = img.image_digest;
+    m.inputs_hash = img.inputs_hash;
+    m.layers = img.layers;
+    m.plugin = s.config.runner_name;
+    m.plugin_options = s.config.runner_options;
+    m.tests = std::move(discovery.tests);
+    m.framework_version = discovery.framework_version;
+    m.hypertest_version = HYPERTEST_VERSION;
+    m.created = util::iso8601_ms(util::now_ms());
+    timed_step(s, "manifest", [&] {
+        s.provider->storage().put(manifest_key(s.config), to_json(m).dump(2)).take_or_fatal("cannot write the manifest");
+        return 0;
+    });
+    return m;
+}
+
+}  // namespace hypertest::core

@@ -1,1 +1,227 @@
-// placeholder
+#include "core/invoke.hpp"
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "core/dispatch.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+#include "util/time.hpp"
+
+namespace hypertest::core {
+namespace {
+
+using util::Fatal;
+
+std::regex compile(const std::string& pattern, const char* flag) {
+    try {
+        return std::regex(pattern, std::regex::ECMAScript | std::regex::icase);
+    } catch (const std::regex_error& e) {
+        throw Fatal(std::string(flag) + " \"" + pattern + "\" is not a valid regular expression: " +
+                    e.what());
+    }
+}
+
+std::string grep_subject(const plugins::TestCase& t) {
+    std::vector<std::string> parts = {t.project, t.file};
+    parts.insert(parts.end(), t.title_path.begin(), t.title_path.end());
+    parts.insert(parts.end(), t.tags.begin(), t.tags.end());
+    return util::join(parts, " ");
+}
+
+std::map<std::string, double> read_timings(Session& s) {
+    std::map<std::string, double> out;
+    auto got = s.provider->storage().get(timings_key(s.config));
+    if (!got || !*got) return out;
+    auto j = util::parse_json(**got, "timing history");
+    if (!j || !j->is_object()) return out;
+    for (const auto& [id, v] : util::json_get<Json>(*j, "tests", Json::object()).items()) {
+        if (v.is_number()) out[id] = v.get<double>();
+    }
+    return out;
+}
+
+void write_timings(Session& s, const RunSummary& run) {
+    auto history = read_timings(s);
+    for (const auto& t : run.tests) {
+        if (t.status == Status::success || t.status == Status::failed || t.status == Status::flaky) {
+            if (t.duration_ms > 0) history[t.test.id] = static_cast<double>(t.duration_ms);
+        }
+    }
+    Json j = {{"version", 1}, {"tests", history}};
+    if (auto st = s.provider->storage().put(timings_key(s.config), j.dump()); !st) {
+        s.reporter->warn("could not update the timing history: " + st.error().message);
+    }
+}
+
+// Fetches the batches' blob reports and merges them into one HTML report.
+std::string merge_html(Session& s, const std::vector<std::string>& keys, const std::string& run_id) {
+    if (keys.empty()) return "";
+    fs::path blob_dir = s.config.project_dir / ".hypertest" / "tmp" / ("blobs-" + run_id);
+    std::error_code ec;
+    fs::remove_all(blob_dir, ec);
+    if (!util::ensure_dir(blob_dir)) return "";
+    int n = 0;
+    for (const auto& key : keys) {
+        auto got = s.provider->storage().get(key);
+        if (!got || !*got) continue;
+        if (util::write_file_atomic(blob_dir / ("report-" + std::to_string(++n) + ".zip"), **got)) continue;
+    }
+    fs::path out = s.cwd / s.config.html_report_dir;
+    auto st = s.plugin->merge_reports(s.config.project_dir, blob_dir, out);
+    fs::remove_all(blob_dir, ec);
+    if (!st) {
+        s.reporter->warn("could not build the HTML report: " + st.error().message);
+        return "";
+    }
+    return (out / "index.html").string();
+}
+
+void write_reports(Session& s, RunSummary& run) {
+    Json results = results_json(run);
+    std::string text = results.dump(2, ' ', false, Json::error_handler_t::replace);
+    fs::path local = s.cwd / s.config.results_file_name;
+    if (auto st = util::write_file_atomic(local, text); !st) {
+        s.reporter->warn("could not write " + local.string() + ": " + st.error().message);
+    }
+    std::string key = run.run_id + "/" + s.config.results_file_name;
+    if (auto st = s.provider->storage().put(key, text); !st) {
+        s.reporter->warn("could not store the results: " + st.error().message);
+    }
+    fs::path junit = s.cwd / s.config.junit_file_name;
+    if (auto st = util::write_file_atomic(junit, junit_xml(run)); !st) {
+        s.reporter->warn("could not write " + junit.string() + ": " + st.error().message);
+    }
+}
+
+}  // namespace
+
+std::vector<plugins::TestCase> select_tests(const std::vector<plugins::TestCase>& tests,
+                                            const Options& o) {
+    std::set<std::string> known_projects;
+    for (const auto& t : tests) known_projects.insert(t.project);
+    for (const auto& p : o.projects) {
+        if (!known_projects.count(p)) {
+            std::vector<std::string> names(known_projects.begin(), known_projects.end());
+            std::string guess = util::did_you_mean(p, names);
+            throw Fatal("--project \"" + p + "\" matches no project" +
+                        (guess.empty() ? "" : " (did you mean \"" + guess + "\"?)") +
+                        "; projects: " + util::join(names, ", "));
+        }
+    }
+    std::optional<std::regex> grep, invert;
+    if (!o.grep.empty()) grep = compile(o.grep, "--grep");
+    if (!o.grep_invert.empty()) invert = compile(o.grep_invert, "--grep-invert");
+    std::vector<plugins::TestCase> out;
+    for (const auto& t : tests) {
+        if (!o.projects.empty() &&
+            std::find(o.projects.begin(), o.projects.end(), t.project) == o.projects.end())
+            continue;
+        std::string subject = grep_subject(t);
+        if (grep && !std::regex_search(subject, *grep)) continue;
+        if (invert && std::regex_search(subject, *invert)) continue;
+        out.push_back(t);
+    }
+    return out;
+}
+
+Plan plan_for(Session& s, const std::vector<plugins::TestCase>& tests) {
+    PlanInput in;
+    in.tests = tests;
+    in.concurrency = s.concurrency;
+    in.durations_ms = read_timings(s);
+    auto state = s.provider->functions().state();
+    if (state) in.max_batch_ms = state->timeout_s * 1000.0 * 0.7;
+    return make_plan(in);
+}
+
+void check_drift(Session& s, const Manifest& m) {
+    if (s.config.drift_policy == "silence") return;
+    std::vector<std::string> problems;
+    auto state = s.provider->functions().state();
+    if (state && state->image_digest != m.image_digest) {
+        problems.push_back("function \"" + s.config.function_name + "\" runs image " +
+                           (state->image_digest.empty() ? "(none)" : state->image_digest) +
+                           " but the manifest names " + m.image_digest);
+    }
+    if (!s.options.dry_run) {
+        BuiltImage local = build_image(s);
+        if (local.inputs_hash != m.inputs_hash) {
+            problems.push_back("the local tests or dependencies changed since the last deploy");
+        }
+    }
+    if (problems.empty()) return;
+    std::string msg = "drift: " + util::join(problems, "; ") + " (run `hypertest deploy`, or use `hypertest run`)";
+    if (s.config.drift_policy == "error") throw Fatal(msg + "; driftDetectionPolicy is \"error\"");
+    s.reporter->warn(msg);
+}
+
+int invoke(Session& s, const Manifest& m) {
+    auto tests = select_tests(m.tests, s.options);
+    if (tests.empty()) throw Fatal("no tests match the filters (--grep / --project)");
+    Plan plan = plan_for(s, tests);
+    RunSummary run;
+    run.run_id = util::make_run_id();
+    run.provider = s.config.provider_name;
+    run.function_name = s.config.function_name;
+    run.image_digest = m.image_digest;
+    run.concurrency = s.concurrency;
+    run.start_ms = util::now_ms();
+    if (s.options.dry_run) {
+        s.reporter->info("dry run: would run " + std::to_string(tests.size()) + " tests in " +
+                         std::to_string(plan.batches.size()) + " invocations (concurrency " +
+                         std::to_string(s.concurrency) + "); nothing invoked, nothing written");
+        return 0;
+    }
+    if (auto st = s.provider->storage().check_writable(); !st) throw Fatal(st.error().message);
+    s.reporter->run_start(static_cast<int>(tests.size()), static_cast<int>(plan.batches.size()),
+                          s.concurrency, run.run_id);
+
+    std::map<std::string, TestResult> results;
+    for (const auto& t : tests) results[t.id].test = t;
+    DispatchInput in;
+    in.run_id = run.run_id;
+    in.batches = plan.batches;
+    in.concurrency = s.concurrency;
+    in.invocation_retries = s.config.invocation_retries;
+    auto state = s.provider->functions().state();
+    if (state) in.function_timeout = std::chrono::seconds(state->timeout_s);
+    in.estimates.durations_ms = read_timings(s);
+    DispatchStats stats;
+    try {
+        stats = dispatch(s, in, results);
+    } catch (...) {
+        // Never lose a run: whatever finished is written before the error surfaces.
+        for (const auto& t : tests) run.tests.push_back(results[t.id]);
+        run.end_ms = util::now_ms();
+        write_reports(s, run);
+        throw;
+    }
+    s.provider->functions().shutdown();
+    run.interrupted = interrupted();
+    for (const auto& t : tests) {
+        auto& r = results[t.id];
+        if (r.status == Status::cancelled && r.error_message.empty()) {
+            r.error_message = "cancelled before it finished (interrupted)";
+        }
+        run.tests.push_back(r);
+    }
+    run.invocations = stats.invocations;
+    run.concurrency_reached = stats.max_in_flight;
+    int memory_mb = state ? state->memory_mb : 2048;
+    run.billed_gb_seconds = stats.billed_ms / 1000.0 * memory_mb / 1024.0;
+    run.junit_file = (s.cwd / s.config.junit_file_name).string();
+    run.end_ms = util::now_ms();
+    write_reports(s, run);
+    if (!run.interrupted) {
+        run.html_report = merge_html(s, stats.blob_report_keys, run.run_id);
+        if (!run.html_report.empty()) write_reports(s, run);  // record the report's path
+    }
+    write_timings(s, run);
+    s.reporter->run_end(run);
+    return exit_code_for(run);
+}
+
+}  // namespace hypertest::core

@@ -1,1 +1,3 @@
-int main() { return 0; }
+#include "core/cli.hpp"
+
+int main(int argc, char** argv) { return hypertest::core::run_cli(argc, argv); }

@@ -1,1 +1,113 @@
-// placeholder
+#include "core/planner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace hypertest::core {
+namespace {
+
+plugins::TestCase tc(const std::string& id, int order, const std::string& group = "") {
+    plugins::TestCase t;
+    t.id = id;
+    t.file = "a.spec.ts";
+    t.title_path = {id};
+    t.order = order;
+    t.group = group;
+    return t;
+}
+
+std::set<std::string> ids(const Plan& p) {
+    std::set<std::string> out;
+    for (const auto& b : p.batches)
+        for (const auto& t : b.tests) out.insert(t.id);
+    return out;
+}
+
+}  // namespace
+
+TEST(Planner, OneTestPerInvocationWhenTestsFitConcurrency) {
+    PlanInput in;
+    in.concurrency = 10;
+    for (int i = 0; i < 4; ++i) in.tests.push_back(tc("t" + std::to_string(i), i));
+    Plan p = make_plan(in);
+    ASSERT_EQ(p.batches.size(), 4u);
+    for (const auto& b : p.batches) EXPECT_EQ(b.tests.size(), 1u);
+}
+
+TEST(Planner, FewerInvocationsThanTestsAndEveryTestOnce) {
+    PlanInput in;
+    in.concurrency = 3;
+    for (int i = 0; i < 20; ++i) in.tests.push_back(tc("t" + std::to_string(i), i));
+    Plan p = make_plan(in);
+    EXPECT_EQ(p.batches.size(), 3u);
+    std::size_t total = 0;
+    for (const auto& b : p.batches) total += b.tests.size();
+    EXPECT_EQ(total, 20u);
+    EXPECT_EQ(ids(p).size(), 20u);
+}
+
+TEST(Planner, LongestFirstBalancesBatches) {
+    PlanInput in;
+    in.concurrency = 2;
+    in.startup_ms = 0;
+    std::vector<double> d = {9000, 1000, 1000, 1000, 4000, 4000};
+    for (std::size_t i = 0; i < d.size(); ++i) {
+        in.tests.push_back(tc("t" + std::to_string(i), static_cast<int>(i)));
+        in.durations_ms["t" + std::to_string(i)] = d[i];
+    }
+    Plan p = make_plan(in);
+    ASSERT_EQ(p.batches.size(), 2u);
+    EXPECT_DOUBLE_EQ(p.batches[0].estimate_ms, 10000);
+    EXPECT_DOUBLE_EQ(p.batches[1].estimate_ms, 10000);
+    EXPECT_DOUBLE_EQ(p.lower_bound_ms, 10000);
+    EXPECT_GE(p.makespan_ms, p.lower_bound_ms);
+}
+
+TEST(Planner, GroupsStayTogetherInOrder) {
+    PlanInput in;
+    in.concurrency = 4;
+    in.tests = {tc("s3", 3, "serial"), tc("x", 0), tc("s1", 1, "serial"), tc("s2", 2, "serial"),
+                tc("y", 4), tc("z", 5)};
+    Plan p = make_plan(in);
+    int found = 0;
+    for (const auto& b : p.batches) {
+        for (std::size_t i = 0; i < b.tests.size(); ++i) {
+            if (b.tests[i].id == "s1") {
+                ASSERT_GE(b.tests.size(), i + 3);
+                EXPECT_EQ(b.tests[i + 1].id, "s2");
+                EXPECT_EQ(b.tests[i + 2].id, "s3");
+                ++found;
+            }
+        }
+    }
+    EXPECT_EQ(found, 1);
+    EXPECT_EQ(ids(p).size(), 6u);
+}
+
+TEST(Planner, FunctionTimeoutLimitsBatchSize) {
+    PlanInput in;
+    in.concurrency = 2;
+    in.max_batch_ms = 3000;
+    for (int i = 0; i < 10; ++i) in.tests.push_back(tc("t" + std::to_string(i), i));
+    Plan p = make_plan(in);  // 10 s of work, 3 s per batch at most
+    EXPECT_GE(p.batches.size(), 4u);
+    for (const auto& b : p.batches) EXPECT_LE(b.estimate_ms, 3000);
+}
+
+TEST(Planner, SplitKeepsGroupsWhole) {
+    PlanInput est;
+    std::vector<plugins::TestCase> tests = {tc("a", 0, "g"), tc("b", 1, "g"), tc("c", 2), tc("d", 3)};
+    auto parts = split_tests(tests, 2, est);
+    ASSERT_EQ(parts.size(), 2u);
+    for (const auto& b : parts) {
+        bool has_a = false, has_b = false;
+        for (const auto& t : b.tests) {
+            has_a |= t.id == "a";
+            has_b |= t.id == "b";
+        }
+        EXPECT_EQ(has_a, has_b);
+    }
+}
+
+}  // namespace hypertest::core

@@ -1,1 +1,40 @@
-// placeholder
+#include "util/strings.hpp"
+
+#include <gtest/gtest.h>
+
+namespace hypertest::util {
+
+TEST(Strings, StripAnsiRemovesColourAndCursorSequences) {
+    EXPECT_EQ(strip_ansi("\x1b[31mError:\x1b[39m expect(\x1b[2mreceived\x1b[22m)"),
+              "Error: expect(received)");
+    EXPECT_EQ(strip_ansi("a\x1b]8;;http://x\x07link\x1b]8;;\x07z"), "alinkz");
+    EXPECT_EQ(strip_ansi("plain 日本語"), "plain 日本語");
+}
+
+TEST(Strings, DidYouMeanFindsCloseKeys) {
+    std::vector<std::string> keys = {"concurrency", "testRunner", "cloudProvider"};
+    EXPECT_EQ(did_you_mean("concurency", keys), "concurrency");
+    EXPECT_EQ(did_you_mean("testrunner", keys), "testRunner");
+    EXPECT_EQ(did_you_mean("zzzzzz", keys), "");
+}
+
+TEST(Strings, TruncateKeepsUtf8Whole) {
+    std::string s = "ééééé";  // 2 bytes each
+    std::string t = truncate_utf8(s, 3);
+    EXPECT_EQ(t.substr(0, 2), "é");
+    EXPECT_NE(t.find("truncated"), std::string::npos);
+    EXPECT_EQ(truncate_utf8("short", 10), "short");
+}
+
+TEST(Strings, XmlEscape) {
+    EXPECT_EQ(xml_escape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;");
+    EXPECT_EQ(xml_escape(std::string("a\x01b")), "a?b");
+}
+
+TEST(Strings, SplitJoinRoundTrip) {
+    auto parts = split("a,b,,c", ',');
+    ASSERT_EQ(parts.size(), 4u);
+    EXPECT_EQ(join(parts, ","), "a,b,,c");
+}
+
+}  // namespace hypertest::util

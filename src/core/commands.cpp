@@ -1,0 +1,166 @@
+#include "core/commands.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "core/deploy.hpp"
+#include "core/invoke.hpp"
+#include "util/fs.hpp"
+#include "util/strings.hpp"
+
+namespace hypertest::core {
+namespace {
+
+using util::Fatal;
+
+std::string ask(const std::string& question, const std::string& fallback) {
+    std::cout << question << " [" << fallback << "]: " << std::flush;
+    std::string line;
+    if (!std::getline(std::cin, line)) return fallback;
+    line = util::trim(line);
+    return line.empty() ? fallback : line;
+}
+
+Manifest require_manifest(Session& s) {
+    auto m = read_manifest(s);
+    if (!m) {
+        throw Fatal("nothing is deployed for function \"" + s.config.function_name +
+                    "\" (no manifest at " + s.provider->storage().url(manifest_key(s.config)) +
+                    "): run `hypertest deploy` first, or `hypertest run` to do both");
+    }
+    return std::move(*m);
+}
+
+std::string seconds(double ms) { return util::format_duration(ms / 1000.0); }
+
+}  // namespace
+
+int cmd_init(const Options& o) {
+    fs::path cwd = fs::current_path();
+    fs::path target = o.config_path ? fs::absolute(*o.config_path) : cwd / "hypertest.config.json";
+    bool tty = ::isatty(0) && ::isatty(1);
+    if (fs::exists(target) && !o.force) {
+        if (!tty || util::trim(ask(target.filename().string() + " exists. Overwrite? (y/N)", "N")) != "y") {
+            throw Fatal(target.string() + " already exists: keep it, or run `hypertest init --force` to replace it");
+        }
+    }
+    Json config = {{"testRunner", {{"name", "playwright"}}}};
+    int concurrency = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+    std::string provider = "local";
+    if (tty) {
+        provider = ask("Cloud provider (local)", provider);
+        std::string c = ask("Concurrency", std::to_string(concurrency));
+        try {
+            concurrency = std::stoi(c);
+        } catch (...) {
+            throw Fatal("concurrency must be a whole number (got \"" + c + "\")");
+        }
+        if (concurrency < 1) throw Fatal("concurrency must be at least 1");
+    }
+    config["concurrency"] = concurrency;
+    if (provider != "local") config["cloudProvider"] = {{"name", provider}};
+    if (o.dry_run) {
+        std::cout << "dry run: would write " << target.string() << ":\n" << config.dump(2) << "\n";
+        return 0;
+    }
+    if (auto st = util::write_file_atomic(target, config.dump(2) + "\n"); !st) throw Fatal(st.error().message);
+    std::cout << "wrote " << target.string() << "\nnext: `hypertest run` (deploys, then runs the tests)\n";
+    return 0;
+}
+
+int cmd_doctor(const Options& o) {
+    std::vector<providers::DoctorCheck> checks;
+    std::unique_ptr<Session> s;
+    try {
+        s = open_session(o);
+        checks.push_back({"config", true, s->config.file.string(), ""});
+    } catch (const Fatal& e) {
+        checks.push_back({"config", false, e.what(), "fix the config file, or run `hypertest init`"});
+    }
+    if (s) {
+        auto d = s->plugin->discover({s->config.project_dir, s->config.runner_options});
+        if (d) {
+            checks.push_back({"tests", !d->tests.empty(),
+                              std::to_string(d->tests.size()) + " tests found (" +
+                                  s->config.runner_name + " " + d->framework_version + ")",
+                              "add tests, or check the framework's testDir/testMatch"});
+        } else {
+            checks.push_back({"tests", false, d.error().message, "fix the error above"});
+        }
+        for (auto& c : s->provider->doctor()) checks.push_back(std::move(c));
+    }
+    bool ok = true;
+    for (const auto& c : checks) {
+        ok = ok && c.ok;
+        std::cout << (c.ok ? "✓ " : "✕ ") << c.name << ": " << c.detail << "\n";
+        if (!c.ok && !c.fix.empty()) std::cout << "    fix: " << c.fix << "\n";
+    }
+    return ok ? 0 : 2;
+}
+
+int cmd_deploy(const Options& o) {
+    auto s = open_session(o);
+    Manifest m = deploy(*s, false);
+    if (!o.dry_run) {
+        s->reporter->info("deployed " + std::to_string(m.tests.size()) + " tests as " + m.image_digest);
+    }
+    return 0;
+}
+
+int cmd_invoke(const Options& o) {
+    auto s = open_session(o);
+    Manifest m = require_manifest(*s);
+    check_drift(*s, m);
+    return invoke(*s, m);
+}
+
+int cmd_run(const Options& o) {
+    auto s = open_session(o);
+    Manifest m = deploy(*s, true);
+    return invoke(*s, m);
+}
+
+int cmd_list(const Options& o, bool show_plan) {
+    auto s = open_session(o);
+    auto d = s->plugin->discover({s->config.project_dir, s->config.runner_options})
+                 .take_or_fatal("test discovery failed");
+    auto tests = select_tests(d.tests, o);
+    if (o.mode == OutputMode::json) {
+        for (const auto& t : tests) std::cout << plugins::to_json(t).dump() << "\n";
+    } else if (!show_plan) {
+        for (const auto& t : tests) {
+            std::cout << t.display_name() << (t.tags.empty() ? "" : "  " + util::join(t.tags, " "))
+                      << "\n";
+        }
+        std::cout << tests.size() << " tests\n";
+    }
+    if (!show_plan) return 0;
+    Plan plan = plan_for(*s, tests);
+    if (o.mode == OutputMode::json) {
+        Json batches = Json::array();
+        for (const auto& b : plan.batches) {
+            Json ids = Json::array();
+            for (const auto& t : b.tests) ids.push_back(t.id);
+            batches.push_back({{"estimateMs", b.estimate_ms}, {"tests", ids}});
+        }
+        std::cout << Json{{"batches", batches}, {"lowerBoundMs", plan.lower_bound_ms},
+                          {"makespanMs", plan.makespan_ms}, {"concurrency", s->concurrency}}
+                         .dump()
+                  << "\n";
+        return 0;
+    }
+    int i = 0;
+    for (const auto& b : plan.batches) {
+        std::cout << "batch " << ++i << " · " << b.tests.size() << " tests · ~" << seconds(b.estimate_ms) << "\n";
+        for (const auto& t : b.tests) std::cout << "    " << t.display_name() << "\n";
+    }
+    std::cout << tests.size() << " tests in " << plan.batches.size() << " batches · concurrency "
+              << s->concurrency << " · estimated " << seconds(plan.makespan_ms) << " · lower bound "
+              << seconds(plan.lower_bound_ms) << "\n";
+    return 0;
+}
+
+}  // namespace hypertest::core

@@ -1,0 +1,22 @@
+// Invoke: check drift, plan batches, dispatch them to the function, collect every report.
+#pragma once
+
+#include <vector>
+
+#include "core/deploy.hpp"
+#include "core/planner.hpp"
+#include "core/session.hpp"
+
+namespace hypertest::core {
+
+// Applies --grep / --grep-invert (regex on "project file titles tags", case-insensitive) and
+// --project. Throws util::Fatal for an invalid regex or an unknown project.
+std::vector<plugins::TestCase> select_tests(const std::vector<plugins::TestCase>& tests,
+                                            const Options& options);
+Plan plan_for(Session& s, const std::vector<plugins::TestCase>& tests);
+// Compares the deployed state with the local project; acts per driftDetectionPolicy.
+void check_drift(Session& s, const Manifest& m);
+// Runs the tests and writes results, JUnit and HTML report. Returns the exit code.
+int invoke(Session& s, const Manifest& m);
+
+}  // namespace hypertest::core

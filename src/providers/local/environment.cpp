@@ -1,0 +1,159 @@
+#include "providers/local/environment.hpp"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+
+#include "util/fs.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+#include "util/time.hpp"
+
+namespace hypertest::providers {
+namespace {
+
+std::string host_path() {
+    const char* p = std::getenv("PATH");
+    return p && *p ? p : "/usr/local/bin:/usr/bin:/bin";
+}
+
+std::map<std::string, std::string> runtime_env(const EnvironmentSpec& spec, const std::string& api,
+                                               const fs::path& private_tmp) {
+    std::map<std::string, std::string> env = spec.image_env;
+    fs::path tmp = spec.sandbox ? fs::path("/tmp") : private_tmp;
+    env["PATH"] = host_path();
+    env["HOME"] = tmp.string();
+    env["TMPDIR"] = tmp.string();
+    env["LANG"] = "C.UTF-8";
+    env["AWS_LAMBDA_RUNTIME_API"] = api;
+    env["LAMBDA_TASK_ROOT"] = spec.task_root.string();
+    env["AWS_LAMBDA_FUNCTION_NAME"] = spec.function_name;
+    env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
+    env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = std::to_string(spec.timeout_s);
+    env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(spec.memory_mb);
+    if (const char* d = std::getenv("HT_RUNNER_DEBUG")) env["HT_RUNNER_DEBUG"] = d;
+    return env;
+}
+
+fs::path make_private_tmp(const std::string& function_name) {
+    std::error_code ec;
+    std::string t = (fs::temp_directory_path(ec) / ("hypertest-" + function_name + "-XXXXXX")).string();
+    return ::mkdtemp(t.data()) ? fs::path(t) : fs::path();
+}
+
+std::string log_stem() {
+    static std::atomic<int> serial{0};
+    return "runtime-" + std::to_string(util::now_ms()) + "-" + std::to_string(::getpid()) + "-" +
+           std::to_string(++serial);
+}
+
+}  // namespace
+
+std::vector<std::string> runtime_argv(const EnvironmentSpec& spec) {
+    if (!spec.sandbox) return {spec.runner.string()};
+    // Order matters: the private /tmp is mounted before the binds that may live below it.
+    std::vector<std::string> argv = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
+                                     "--proc", "/proc", "--tmpfs", "/tmp"};
+    auto bind = [&argv](const char* how, const fs::path& p) {
+        argv.insert(argv.end(), {how, p.string(), p.string()});
+    };
+    bind("--ro-bind", spec.task_root);
+    bind("--ro-bind", spec.runner);
+    if (!spec.storage_root.empty()) bind("--bind", spec.storage_root);
+    argv.insert(argv.end(), {"--unshare-all", "--share-net", "--die-with-parent", "--chdir",
+                             spec.task_root.string(), "--", spec.runner.string()});
+    return argv;
+}
+
+util::Status bubblewrap_status() {
+    static const util::Status status = [] {
+        if (util::find_in_path("bwrap").empty())
+            return util::Status(util::make_error("bwrap is not installed"));
+        util::ProcessSpec p;
+        p.argv = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                  "--tmpfs", "/tmp", "--unshare-all", "--share-net", "--die-with-parent",
+                  "--", "true"};
+        p.timeout = std::chrono::milliseconds(5000);
+        auto r = util::run_process(p);
+        if (!r) return util::Status(r.error());
+        if (r->exit_code != 0)
+            return util::Status(util::make_error("bwrap cannot create a sandbox here: " +
+                                                 util::trim(r->err)));
+        return util::ok_status();
+    }();
+    return status;
+}
+
+util::Result<std::unique_ptr<Environment>> Environment::start(const EnvironmentSpec& spec,
+                                                              const std::string& image_digest) {
+    std::unique_ptr<Environment> env(new Environment());
+    env->m_digest = image_digest;
+    auto api = start_runtime_api_server("arn:aws:lambda:local:000000000000:function:" +
+                                        spec.function_name);
+    if (!api) return api.error();
+    env->m_api = std::move(*api);
+    if (!spec.sandbox) {
+        env->m_private_tmp = make_private_tmp(spec.function_name);
+        if (env->m_private_tmp.empty())
+            return util::make_error("cannot create a temporary directory for the function", true);
+    }
+    if (auto s = util::ensure_dir(spec.log_dir); !s) return s.error();
+    std::string stem = log_stem();
+    env->m_stderr_log = spec.log_dir / (stem + ".log");
+
+    util::ProcessSpec p;
+    p.argv = runtime_argv(spec);
+    p.cwd = spec.sandbox ? fs::path() : spec.task_root;
+    p.clear_env = true;
+    p.env_set = runtime_env(spec, env->m_api->address(), env->m_private_tmp);
+    p.stdout_file = spec.log_dir / (stem + ".out.log");
+    p.stderr_file = env->m_stderr_log;
+    env->m_spawned = std::chrono::steady_clock::now();
+    auto child = util::Child::spawn(p);
+    if (!child) return util::make_error("cannot start the function runtime: " + child.error().message);
+    env->m_child = std::move(*child);
+    util::log_debug("started runtime pid " + std::to_string(env->m_child->pid()) + " on " +
+                    env->m_api->address() + ", log " + env->m_stderr_log.string());
+    return env;
+}
+
+Environment::~Environment() {
+    // Kill first: a live runtime keeps connections open that would delay the server's stop.
+    if (m_child) {
+        std::lock_guard lock(m_child_mutex);
+        m_child->kill_group(SIGKILL);
+        m_child->wait();
+    }
+    if (m_api) m_api->stop();
+    std::error_code ec;
+    if (!m_private_tmp.empty()) fs::remove_all(m_private_tmp, ec);
+}
+
+int Environment::pid() const { return m_child ? m_child->pid() : -1; }
+
+std::optional<int> Environment::exited() {
+    std::lock_guard lock(m_child_mutex);
+    return m_child ? m_child->poll() : std::optional<int>(-1);
+}
+
+void Environment::kill() {
+    std::lock_guard lock(m_child_mutex);
+    if (m_child) m_child->kill_group(SIGKILL);
+}
+
+std::string log_tail(const fs::path& file, std::size_t max_bytes) {
+    std::ifstream in(file, std::ios::binary | std::ios::ate);
+    if (!in) return {};
+    auto size = static_cast<std::size_t>(in.tellg());
+    std::size_t start = size > max_bytes ? size - max_bytes : 0;
+    in.seekg(static_cast<std::streamoff>(start));
+    std::string text(size - start, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    return text;
+}
+
+}  // namespace hypertest::providers

@@ -1,0 +1,76 @@
+// One execution environment of the local function host: a Runtime API server plus one
+// hypertest-runner process (optionally inside bubblewrap) that serves it.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "providers/local/runtime_api_server.hpp"
+#include "util/process.hpp"
+#include "util/result.hpp"
+
+namespace hypertest::providers {
+
+namespace fs = std::filesystem;
+
+struct EnvironmentSpec {
+    std::string function_name;
+    fs::path runner;      // the runtime executable
+    fs::path task_root;   // LAMBDA_TASK_ROOT (read-only inside the sandbox)
+    std::map<std::string, std::string> image_env;  // the image config's Env (PATH excluded)
+    int timeout_s = 900;
+    int memory_mb = 2048;
+    bool sandbox = false;
+    fs::path storage_root;  // writable inside the sandbox, so the runner can upload
+    fs::path log_dir;
+};
+
+// The command line for the runtime: the runner itself, or bubblewrap around it.
+std::vector<std::string> runtime_argv(const EnvironmentSpec& spec);
+
+// Whether bubblewrap can create a sandbox here; on failure, why not. Probed once per process.
+util::Status bubblewrap_status();
+
+class Environment {
+public:
+    using TimePoint = std::chrono::steady_clock::time_point;
+    // Starts the server and the runtime. Fails when either cannot be started.
+    static util::Result<std::unique_ptr<Environment>> start(const EnvironmentSpec& spec,
+                                                            const std::string& image_digest);
+    // Kills the runtime's process group, stops the server, removes the private temp dir.
+    ~Environment();
+    Environment(const Environment&) = delete;
+    Environment& operator=(const Environment&) = delete;
+
+    RuntimeApiServer& api() { return *m_api; }
+    const std::string& image_digest() const { return m_digest; }
+    TimePoint spawned_at() const { return m_spawned; }
+    const fs::path& stderr_log() const { return m_stderr_log; }
+    int pid() const;
+    // The runtime's exit status (128 + signal when killed) once it has ended. Thread-safe.
+    std::optional<int> exited();
+    void kill();
+    // Invocations served so far (the first one is the cold start).
+    int served = 0;
+
+private:
+    Environment() = default;
+    std::string m_digest;
+    std::unique_ptr<RuntimeApiServer> m_api;
+    std::mutex m_child_mutex;
+    std::unique_ptr<util::Child> m_child;
+    TimePoint m_spawned;
+    fs::path m_private_tmp;  // unsandboxed runs: HOME and TMPDIR
+    fs::path m_stderr_log;
+};
+
+// The last max_bytes of a log file ("" when unreadable).
+std::string log_tail(const fs::path& file, std::size_t max_bytes);
+
+}  // namespace hypertest::providers

@@ -1,0 +1,39 @@
+# Helpers for integration tests. Needs HT_BIN (directory with hypertest) and HT_SOURCE_DIR.
+set -euo pipefail
+: "${HT_BIN:?set HT_BIN to the directory holding hypertest}"
+: "${HT_SOURCE_DIR:?set HT_SOURCE_DIR to the repository root}"
+HT="$HT_BIN/hypertest"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# Copies a project (with its node_modules) into a fresh temp dir; prints the copy's path.
+copy_project() {
+    local src="$1" dst
+    dst="$(mktemp -d)"
+    cp -a "$src/." "$dst/"
+    rm -rf "$dst/.hypertest" "$dst/hypertest.results.json" "$dst/hypertest.junit.xml" "$dst/hypertest-report" "$dst/test-results"
+    echo "$dst"
+}
+
+# Runs hypertest, capturing stdout+stderr in $out and the exit code in $rc.
+run_ht() {
+    set +e
+    out="$("$HT" "$@" 2>&1)"
+    rc=$?
+    set -e
+}
+
+expect_rc() {
+    local want="$1" what="$2"
+    [[ "$rc" == "$want" ]] || fail "$what: exit code $rc, expected $want; output:
+$out"
+}
+
+expect_out() {
+    local needle="$1" what="$2"
+    grep -qF -- "$needle" <<<"$out" || fail "$what: output lacks '$needle'; output:
+$out"
+}
+
+json() { node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')); console.log(eval(process.argv[2]))" "$@"; }
