@@ -37,8 +37,8 @@ Json results_json(const RunSummary& run) {
                   {"line", t.test.line},
                   {"status", to_string(t.status)},
                   {"frameworkStatus", t.framework_status},
-                  {"startDate", t.start_ms ? util::iso8601_ms(t.start_ms) : Json()},
-                  {"endDate", t.end_ms ? util::iso8601_ms(t.end_ms) : Json()},
+                  {"startDate", t.start_ms ? Json(util::iso8601_ms(t.start_ms)) : Json()},
+                  {"endDate", t.end_ms ? Json(util::iso8601_ms(t.end_ms)) : Json()},
                   {"duration", t.duration_ms},
                   {"attempts", t.attempts},
                   {"artifacts", t.artifacts}};

@@ -29,6 +29,7 @@ public:
 
     const fs::path& dir() const { return m_dir; }
     bool has_blob(const std::string& digest) const;
+    // Empty for anything but "sha256:<64 lowercase hex>", so a digest cannot name other files.
     fs::path blob_path(const std::string& digest) const;
     // Stores bytes as a blob; returns "sha256:<hex>".
     util::Result<std::string> write_blob(std::string_view bytes);
@@ -46,7 +47,8 @@ private:
 // Builds a reproducible tar.gz of `paths` (relative to root; directories recurse) into the
 // layout: sorted entries, mtime 0, uid/gid 0, no user/group names, fixed gzip settings. The
 // same file contents and modes give the same digest wherever root is and whatever the mtimes.
-// Symlinks are stored as symlinks. Missing paths are skipped.
+// Symlinks are stored as symlinks. Missing paths are skipped. File modes are normalised to
+// 0755 (any execute bit) or 0644; hard links become regular files; sockets/fifos are skipped.
 // With cache_file set, a fingerprint of the inputs (paths, sizes, mtimes, modes) that matches
 // the cache and whose blob exists skips the rebuild (reused = true).
 util::Result<Layer> build_layer(const fs::path& root, const std::vector<std::string>& paths,

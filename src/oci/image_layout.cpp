@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -80,6 +81,21 @@ util::Status check_layout_marker(const fs::path& dir) {
     return util::ok_status();
 }
 
+// Temporary files of builds that crashed; a day is far longer than any build takes.
+void remove_stale_scratch(const fs::path& dir) {
+    std::error_code ec;
+    auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(24);
+    for (fs::directory_iterator it(dir / k_scratch_dir, ec), end; !ec && it != end;
+         it.increment(ec)) {
+        if (it->path().filename() == "index.lock") continue;
+        std::error_code ignored;
+        if (fs::is_regular_file(it->symlink_status(ignored)) &&
+            fs::last_write_time(it->path(), ignored) < cutoff) {
+            fs::remove(it->path(), ignored);
+        }
+    }
+}
+
 util::Status initialise_layout(const fs::path& dir) {
     if (auto s = util::ensure_dir(dir / "blobs" / "sha256"); !s) return s;
     if (auto s = util::write_file_atomic(dir / "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
@@ -108,8 +124,8 @@ util::Result<fs::path> scratch_path(const ImageLayout& layout, std::string_view 
     fs::path scratch = layout.dir() / k_scratch_dir;
     if (auto s = util::ensure_dir(scratch); !s) return s.error();
     static thread_local std::mt19937_64 rng{std::random_device{}()};
-    return scratch / (std::string(stem) + "-" + std::to_string(::getpid()) + "-" +
-                      std::to_string(rng()));
+    return scratch /
+           (std::string(stem) + "-" + std::to_string(::getpid()) + "-" + std::to_string(rng()));
 }
 
 util::Result<bool> commit_blob(const ImageLayout& layout, const fs::path& tmp,
@@ -139,8 +155,9 @@ util::Result<ImageLayout> ImageLayout::open(const fs::path& dir_in) {
     if (ec) return util::make_error("cannot resolve " + dir_in.string() + ": " + ec.message());
     auto st = fs::status(dir, ec);
     if (fs::exists(st) && !fs::is_directory(st)) {
-        return util::make_error(dir.string() + " exists and is not a directory; an OCI image "
-                                               "layout must be a directory");
+        return util::make_error(dir.string() +
+                                " exists and is not a directory; an OCI image "
+                                "layout must be a directory");
     }
     if (!fs::exists(dir / "oci-layout", ec)) {
         if (fs::exists(st) && !fs::is_empty(dir, ec)) {
@@ -152,6 +169,7 @@ util::Result<ImageLayout> ImageLayout::open(const fs::path& dir_in) {
         return ImageLayout(dir);
     }
     if (auto s = check_layout_marker(dir); !s) return s.error();
+    remove_stale_scratch(dir);
     if (auto s = util::ensure_dir(dir / "blobs" / "sha256"); !s) return s.error();
     if (!fs::exists(dir / "index.json", ec)) {
         if (auto s = write_index(dir, empty_index()); !s) return s.error();

@@ -19,7 +19,8 @@ util::Status check_spec(const ImageSpec& spec) {
     }
     if (!spec.labels.is_object()) return util::make_error("image labels must be a JSON object");
     for (const auto& [key, value] : spec.labels.items()) {
-        if (!value.is_string()) return util::make_error("image label '" + key + "' must be a string");
+        if (!value.is_string())
+            return util::make_error("image label '" + key + "' must be a string");
     }
     return util::ok_status();
 }
@@ -49,8 +50,8 @@ util::Json manifest_json(const ImageSpec& spec, const std::string& config_digest
                          std::int64_t config_size) {
     util::Json layers = util::Json::array();
     for (const auto& layer : spec.layers) {
-        layers.push_back(
-            util::Json{{"mediaType", layer.media_type}, {"digest", layer.digest}, {"size", layer.size}});
+        layers.push_back(util::Json{
+            {"mediaType", layer.media_type}, {"digest", layer.digest}, {"size", layer.size}});
     }
     return util::Json{{"schemaVersion", 2},
                       {"mediaType", detail::k_manifest_media_type},

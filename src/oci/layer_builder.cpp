@@ -1,11 +1,13 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <algorithm>
+#include <cerrno>
+#include <clocale>
+#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -81,7 +83,7 @@ util::Status copy_file_data(struct archive* a, const SourceEntry& entry) {
 
 util::Status write_entry(struct archive* a, const std::string& path, const SourceEntry& entry) {
     std::unique_ptr<struct archive_entry, EntryDeleter> e(archive_entry_new());
-    archive_entry_set_pathname_utf8(e.get(), path.c_str());
+    archive_entry_copy_pathname(e.get(), path.c_str());
     archive_entry_set_mtime(e.get(), 0, 0);
     archive_entry_set_uid(e.get(), 0);
     archive_entry_set_gid(e.get(), 0);
@@ -96,21 +98,55 @@ util::Status write_entry(struct archive* a, const std::string& path, const Sourc
             break;
         case SourceEntry::Kind::symlink:
             archive_entry_set_filetype(e.get(), AE_IFLNK);
-            archive_entry_set_symlink_utf8(e.get(), entry.link_target.c_str());
+            archive_entry_copy_symlink(e.get(), entry.link_target.c_str());
             break;
     }
     int rc = archive_write_header(a, e.get());
     if (rc < ARCHIVE_WARN) return archive_failure(a, "cannot add " + path + " to the layer");
-    if (rc == ARCHIVE_WARN) util::log_warn("layer entry " + path + ": " + archive_error_string(a));
+    if (rc == ARCHIVE_WARN) {
+        const char* message = archive_error_string(a);
+        util::log_warn("layer entry " + path + ": " + (message ? message : "warning"));
+    }
     if (entry.kind == SourceEntry::Kind::file) return copy_file_data(a, entry);
     return util::ok_status();
 }
 
+// libarchive converts names from the thread's locale to UTF-8 for PAX headers, so the tar
+// would depend on LANG. Pinning this thread to a UTF-8 locale while writing makes UTF-8 names
+// (all of node_modules) come out the same everywhere; other bytes fall back to
+// hdrcharset=BINARY, also the same everywhere.
+class ScopedUtf8Locale {
+public:
+    ScopedUtf8Locale() {
+        for (const char* name : {"C.UTF-8", "C.utf8", "en_US.UTF-8"}) {
+            m_locale = ::newlocale(LC_CTYPE_MASK, name, static_cast<locale_t>(0));
+            if (m_locale != static_cast<locale_t>(0)) break;
+        }
+        if (active()) m_previous = ::uselocale(m_locale);
+    }
+    ~ScopedUtf8Locale() {
+        if (!active()) return;
+        ::uselocale(m_previous);
+        ::freelocale(m_locale);
+    }
+    ScopedUtf8Locale(const ScopedUtf8Locale&) = delete;
+    ScopedUtf8Locale& operator=(const ScopedUtf8Locale&) = delete;
+    bool active() const { return m_locale != static_cast<locale_t>(0); }
+
+private:
+    locale_t m_locale = static_cast<locale_t>(0);
+    locale_t m_previous = static_cast<locale_t>(0);
+};
+
 // Streams the entries as a PAX tar into gzip. PAX (restricted: plain ustar headers unless an
 // entry needs more) keeps long and non-ASCII names intact.
 util::Status write_tar(const SourceEntries& entries, GzipFileWriter& gzip) {
+    ScopedUtf8Locale utf8;  // before archive_write_new: the archive caches the charset
+    if (!utf8.active()) util::log_debug("no UTF-8 locale; non-ASCII tar names stay raw bytes");
     std::unique_ptr<struct archive, ArchiveDeleter> a(archive_write_new());
     if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||
+        (!utf8.active() &&
+         archive_write_set_format_option(a.get(), "pax", "hdrcharset", "BINARY") != ARCHIVE_OK) ||
         archive_write_add_filter_none(a.get()) != ARCHIVE_OK ||
         archive_write_set_bytes_per_block(a.get(), 10240) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(a.get(), 1) != ARCHIVE_OK) {
@@ -163,9 +199,8 @@ std::optional<Layer> cached_layer(const fs::path& cache_file, const std::string&
 }
 
 void store_cache(const fs::path& cache_file, const std::string& fingerprint, const Layer& layer) {
-    util::Json cache{{"version", k_cache_version},
-                     {"fingerprint", fingerprint},
-                     {"layer", layer_json(layer)}};
+    util::Json cache{
+        {"version", k_cache_version}, {"fingerprint", fingerprint}, {"layer", layer_json(layer)}};
     if (auto s = util::write_file_atomic(cache_file, cache.dump(2) + "\n"); !s) {
         util::log_warn("layer cache not saved (next build will re-tar): " + s.error().message);
     }

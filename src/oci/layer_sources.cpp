@@ -48,8 +48,8 @@ private:
     util::Status add_entry(const std::string& rel, const fs::path& abs, const struct stat& st) {
         SourceEntry entry;
         entry.source = abs;
-        entry.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
-                         st.st_mtim.tv_nsec;
+        entry.mtime_ns =
+            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
         if (S_ISDIR(st.st_mode)) {
             if (m_exclude.valid && st.st_dev == m_exclude.dev && st.st_ino == m_exclude.ino) {
                 return util::ok_status();
@@ -68,7 +68,8 @@ private:
             entry.mode = 0777;
             std::error_code ec;
             entry.link_target = fs::read_symlink(abs, ec).string();
-            if (ec) return util::make_error("cannot read link " + abs.string() + ": " + ec.message());
+            if (ec)
+                return util::make_error("cannot read link " + abs.string() + ": " + ec.message());
         } else {
             return util::ok_status();  // sockets, fifos, devices have no place in an image
         }
@@ -141,8 +142,8 @@ std::string fingerprint(const SourceEntries& entries) {
         std::string line = path;
         line += '\0';
         line += std::to_string(static_cast<int>(e.kind)) + '\0' + std::to_string(e.size) + '\0' +
-                std::to_string(e.mtime_ns) + '\0' + std::to_string(e.mode) + '\0' +
-                e.link_target + '\n';
+                std::to_string(e.mtime_ns) + '\0' + std::to_string(e.mode) + '\0' + e.link_target +
+                '\n';
         hash.update(line);
     }
     return "sha256:" + hash.hex();

@@ -68,6 +68,13 @@ inline std::string gunzip(const std::string& gz) {
 }
 
 struct TarEntry {
+    TarEntry() = default;
+    TarEntry(std::string p, unsigned t, unsigned mode, std::string data, std::string link = {})
+        : path(std::move(p)),
+          type(t),
+          perm(mode),
+          content(std::move(data)),
+          hardlink(std::move(link)) {}
     std::string path;
     unsigned type = AE_IFREG;
     unsigned perm = 0644;
@@ -75,6 +82,7 @@ struct TarEntry {
     std::int64_t mtime = 0;
     std::int64_t uid = 0;
     std::string uname;
+    std::string hardlink;  // crafted entries only: a hard link to this path
 };
 
 // Reads back every entry of a (possibly compressed) tar; file contents included.
@@ -85,7 +93,9 @@ inline std::vector<TarEntry> list_tar(const std::string& bytes) {
     archive_read_support_format_tar(a);
     archive_read_open_memory(a, bytes.data(), bytes.size());
     struct archive_entry* e = nullptr;
-    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    int rc = ARCHIVE_OK;
+    // ARCHIVE_WARN: a UTF-8 name that the C locale cannot represent; the UTF-8 form is fine.
+    while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
         TarEntry t;
         const char* utf8 = archive_entry_pathname_utf8(e);
         t.path = utf8 ? utf8 : archive_entry_pathname(e);
@@ -123,7 +133,9 @@ inline std::string craft_tar_gz(const std::vector<TarEntry>& entries) {
         archive_entry_set_filetype(e, t.type);
         archive_entry_set_perm(e, t.perm);
         if (t.type == AE_IFLNK) archive_entry_set_symlink(e, t.content.c_str());
-        if (t.type == AE_IFREG) archive_entry_set_size(e, static_cast<la_int64_t>(t.content.size()));
+        if (!t.hardlink.empty()) archive_entry_set_hardlink(e, t.hardlink.c_str());
+        if (t.type == AE_IFREG)
+            archive_entry_set_size(e, static_cast<la_int64_t>(t.content.size()));
         archive_write_header(a, e);
         if (t.type == AE_IFREG) archive_write_data(a, t.content.data(), t.content.size());
         archive_entry_free(e);

@@ -104,7 +104,8 @@ private:
         std::string link = entry_hardlink(entry);
         if (!link.empty()) {
             auto link_rel = hardlink_target(link);
-            if (!link_rel) return util::make_error("refusing to unpack: " + link_rel.error().message);
+            if (!link_rel)
+                return util::make_error("refusing to unpack: " + link_rel.error().message);
             archive_entry_copy_hardlink(entry, (m_root / *link_rel).c_str());
         }
         archive_entry_copy_pathname(entry, (m_root / rel).c_str());
@@ -177,12 +178,16 @@ private:
         for (fs::directory_iterator it(abs, ec), end; !ec && it != end; it.increment(ec)) {
             children.push_back(it->path().filename().string());
         }
-        if (ec) return util::make_error("cannot apply opaque whiteout in '" + dir + "': " + ec.message());
+        if (ec)
+            return util::make_error("cannot apply opaque whiteout in '" + dir +
+                                    "': " + ec.message());
         for (const auto& child : children) {
             std::string rel = join_rel(dir, child);
             if (!m_created.count(rel)) {
                 fs::remove_all(m_root / rel, ec);
-                if (ec) return util::make_error("cannot apply opaque whiteout to '" + rel + "': " + ec.message());
+                if (ec)
+                    return util::make_error("cannot apply opaque whiteout to '" + rel +
+                                            "': " + ec.message());
             } else if (fs::is_directory(fs::symlink_status(m_root / rel, ec))) {
                 if (auto s = clear_lower(rel); !s) return s;
             }

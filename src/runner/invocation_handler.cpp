@@ -1,6 +1,8 @@
 #include "runner/invocation_handler.hpp"
 
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <exception>
@@ -53,12 +55,28 @@ private:
     fs::path m_path;
 };
 
-void clean_dir_contents(const fs::path& dir) {
-    std::error_code ec;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        std::error_code ignore;
-        fs::remove_all(it->path(), ignore);
+// Removes path and what is below it, staying on one file system like `rm --one-file-system`:
+// inside a sandbox the host's storage may be bind-mounted below /tmp and must survive.
+void remove_on_device(const fs::path& path, dev_t device) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return;
+    if (!S_ISDIR(st.st_mode)) {
+        ::unlink(path.c_str());
+        return;
     }
+    if (st.st_dev != device) return;  // a mount point
+    std::error_code ec;
+    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec))
+        remove_on_device(it->path(), device);
+    ::rmdir(path.c_str());
+}
+
+void clean_dir_contents(const fs::path& dir) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) return;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        remove_on_device(it->path(), st.st_dev);
 }
 
 void upload(const plugins::InvocationEvent& event, plugins::BatchOutcome& batch,

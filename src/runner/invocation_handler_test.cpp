@@ -102,7 +102,7 @@ struct Fixture {
 
 TEST(InvocationHandler, RunsBatchUploadsAndAnswers) {
     Fixture f;
-    util::write_file_atomic(f.tmp.path() / "tmp/leftover/file", "x");
+    ASSERT_TRUE(util::write_file_atomic(f.tmp.path() / "tmp/leftover/file", "x"));
     auto answer = (*f.handler)(f.event(), Context{"req", 5000, "", ""});
     ASSERT_TRUE(answer) << answer.error().message;
     auto result = plugins::invocation_result_from_json(*answer);

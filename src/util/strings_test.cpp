@@ -28,7 +28,7 @@ TEST(Strings, TruncateKeepsUtf8Whole) {
 
 TEST(Strings, XmlEscape) {
     EXPECT_EQ(xml_escape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;");
-    EXPECT_EQ(xml_escape(std::string("a\x01b")), "a?b");
+    EXPECT_EQ(xml_escape(std::string("a\x01" "b")), "a?b");
 }
 
 TEST(Strings, SplitJoinRoundTrip) {

@@ -1,1 +1,259 @@
-// placeholder
+#include "plugins/playwright/playwright_plugin.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "plugins/playwright/discovery.hpp"
+#include "plugins/playwright/options.hpp"
+#include "plugins/playwright/report.hpp"
+#include "util/fs.hpp"
+#include "util/strings.hpp"
+#include "util/time.hpp"
+
+namespace hypertest::plugins {
+namespace {
+
+using namespace playwright;
+
+constexpr std::int64_t k_interrupt_before_deadline_ms = 5000;
+constexpr std::int64_t k_kill_after_interrupt_ms = 3000;
+constexpr std::size_t k_log_tail_lines = 40;
+
+const std::vector<std::string> k_dependency_files = {
+    "node_modules", "package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock",
+    "pnpm-lock.yaml"};
+// Generated or private entries that never go into the image.
+const std::set<std::string> k_never_shipped = {
+    ".git", ".hypertest", "test-results", "playwright-report", "blob-report",
+    "hypertest.results.json", "hypertest.junit.xml", "hypertest-report"};
+
+std::string last_lines(const std::string& text, std::size_t count) {
+    auto lines = util::split(util::strip_ansi(text), '\n');
+    while (!lines.empty() && util::trim(lines.back()).empty()) lines.pop_back();
+    if (lines.size() > count) lines.erase(lines.begin(), lines.end() - static_cast<long>(count));
+    return util::join(lines, "\n");
+}
+
+std::string read_or_empty(const fs::path& path) {
+    auto text = util::read_file(path);
+    return text ? *text : std::string();
+}
+
+util::Status write_test_list(const fs::path& file, const std::vector<TestCase>& tests) {
+    std::set<std::string> seen;
+    std::string content;
+    for (const auto& t : tests) {
+        std::string line = test_list_line(t);
+        if (seen.insert(line).second) content += line + "\n";
+    }
+    return util::write_file_atomic(file, content);
+}
+
+util::ProcessSpec batch_spec(const BatchRequest& req, const fs::path& cli, const Options& options) {
+    const fs::path& w = req.work_dir;
+    util::ProcessSpec spec;
+    spec.argv = {"node", cli.string(), "test"};
+    if (!options.config.empty()) spec.argv.insert(spec.argv.end(), {"--config", options.config});
+    spec.argv.insert(spec.argv.end(),
+                     {"--test-list", (w / "test-list.txt").string(), "--reporter=json,blob",
+                      "--output", (w / "test-results").string(), "--retries=0",
+                      "--workers=" + std::to_string(options.workers)});
+    spec.cwd = req.task_root;
+    spec.env_set = {{"PLAYWRIGHT_JSON_OUTPUT_NAME", (w / "report.json").string()},
+                    {"PLAYWRIGHT_BLOB_OUTPUT_FILE", (w / "blob" / "report.zip").string()},
+                    {"HOME", (w / "home").string()},
+                    {"TMPDIR", (w / "tmp").string()},
+                    {"HT_TEST_ARTIFACTS_OUTPUT_PATH", (w / "artifacts").string()},
+                    {"CI", "1"},
+                    {"FORCE_COLOR", "0"}};
+    spec.env_unset = {"PLAYWRIGHT_JSON_OUTPUT_FILE", "PLAYWRIGHT_JSON_OUTPUT_DIR",
+                      "PLAYWRIGHT_BLOB_OUTPUT_DIR", "PLAYWRIGHT_BLOB_OUTPUT_NAME"};
+    spec.stdout_file = w / "playwright.stdout.log";
+    spec.stderr_file = w / "playwright.stderr.log";
+    return spec;
+}
+
+struct RunEnd {
+    int exit_code = 0;
+    bool interrupted = false;  // stopped by us before the deadline
+};
+
+// Runs to the end, or interrupts Playwright (SIGINT, so it still writes its reports) a few
+// seconds before the deadline and kills the group if it does not stop.
+util::Result<RunEnd> run_until_deadline(const util::ProcessSpec& spec, std::int64_t deadline_ms) {
+    std::int64_t interrupt_at = deadline_ms > 0 ? deadline_ms - k_interrupt_before_deadline_ms : 0;
+    if (interrupt_at > 0 && util::now_ms() >= interrupt_at) {
+        return util::make_error("only " + std::to_string(deadline_ms - util::now_ms()) +
+                                " ms were left before the invocation's deadline: too little to run "
+                                "Playwright");
+    }
+    auto child = util::Child::spawn(spec);
+    if (!child) {
+        return util::make_error("cannot run Playwright with node (is Node.js installed and on "
+                                "PATH?): " + child.error().message);
+    }
+    RunEnd end;
+    bool killed = false;
+    while (!(*child)->poll()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::int64_t now = util::now_ms();
+        if (interrupt_at > 0 && !end.interrupted && now >= interrupt_at) {
+            end.interrupted = true;
+            (*child)->kill_group(SIGINT);
+        }
+        if (end.interrupted && !killed && now >= interrupt_at + k_kill_after_interrupt_ms) {
+            killed = true;
+            (*child)->kill_group(SIGKILL);
+        }
+    }
+    end.exit_code = (*child)->wait();
+    return end;
+}
+
+std::vector<TestOutcome> batch_outcomes(std::vector<TestOutcome> all,
+                                        const std::vector<TestCase>& tests) {
+    // A line that had to stop at a describe also ran its neighbours: keep the batch's tests only.
+    std::set<std::string> wanted;
+    for (const auto& t : tests) wanted.insert(t.id);
+    std::vector<TestOutcome> kept;
+    for (auto& o : all) {
+        if (wanted.erase(o.id)) kept.push_back(std::move(o));
+    }
+    return kept;
+}
+
+void collect_report(const BatchRequest& req, const RunEnd& end, BatchOutcome& out) {
+    const fs::path report_file = req.work_dir / "report.json";
+    std::string exit_text = "exit code " + std::to_string(end.exit_code);
+    std::error_code ec;
+    if (!fs::exists(report_file, ec)) {
+        out.error = "Playwright wrote no JSON report (" + exit_text + ")";
+        return;
+    }
+    auto text = util::read_file(report_file);
+    if (!text) {
+        out.error = text.error().message;
+        return;
+    }
+    auto doc = util::parse_json(*text, "Playwright JSON report");
+    auto parsed = doc ? parse_report(*doc, req.work_dir / "attachments") : doc.error();
+    if (!parsed) {
+        out.error = parsed.error().message;
+        return;
+    }
+    out.outcomes = batch_outcomes(std::move(parsed->outcomes), req.tests);
+    if (fs::exists(req.work_dir / "blob" / "report.zip", ec)) out.blob_report = req.work_dir / "blob" / "report.zip";
+    if (!parsed->errors.empty()) {
+        out.error = "Playwright reported: " + util::join(parsed->errors, "\n");
+    } else if (end.interrupted) {
+        out.error = "Playwright was interrupted " + std::to_string(k_interrupt_before_deadline_ms / 1000) +
+                    " s before the invocation's deadline";
+    } else if (end.exit_code != 0 && end.exit_code != 1) {
+        out.error = "Playwright ended with " + exit_text;
+    }
+}
+
+class PlaywrightPlugin : public Plugin {
+public:
+    explicit PlaywrightPlugin(std::shared_ptr<util::ProcessRunner> processes)
+        : m_processes(std::move(processes)) {}
+
+    std::string name() const override { return "playwright"; }
+
+    util::Result<Discovery> discover(const DiscoverRequest& request) override {
+        auto options = parse_options(request.options);
+        if (!options) return options.error();
+        return discover_tests(*m_processes, request.project_dir, *options);
+    }
+
+    util::Result<LayerInputs> layer_inputs(const fs::path& project_dir, const Json&) override {
+        std::error_code ec;
+        fs::directory_iterator it(project_dir, ec);
+        if (ec) return util::make_error("cannot list " + project_dir.string() + ": " + ec.message());
+        LayerInputs inputs;
+        for (const auto& entry : it) {
+            std::string name = entry.path().filename().string();
+            if (k_never_shipped.count(name)) continue;
+            bool dependency = std::find(k_dependency_files.begin(), k_dependency_files.end(),
+                                        name) != k_dependency_files.end();
+            (dependency ? inputs.dependencies : inputs.tests).push_back(name);
+        }
+        std::sort(inputs.dependencies.begin(), inputs.dependencies.end());
+        std::sort(inputs.tests.begin(), inputs.tests.end());
+        return inputs;
+    }
+
+    util::Status merge_reports(const fs::path& project_dir, const fs::path& blob_dir,
+                               const fs::path& out_dir) override;
+    BatchOutcome run_batch(const BatchRequest& request) override;
+
+private:
+    std::shared_ptr<util::ProcessRunner> m_processes;
+};
+
+util::Status PlaywrightPlugin::merge_reports(const fs::path& project_dir, const fs::path& blob_dir,
+                                             const fs::path& out_dir) {
+    auto cli = locate_cli(project_dir);
+    if (!cli) return cli.error();
+    if (auto s = util::ensure_dir(out_dir); !s) return s;
+    util::ProcessSpec spec;
+    spec.argv = {"node", cli->string(), "merge-reports", "--reporter=html",
+                 fs::absolute(blob_dir).string()};
+    spec.cwd = project_dir;
+    spec.env_set = {{"PLAYWRIGHT_HTML_OUTPUT_DIR", fs::absolute(out_dir).string()},
+                    {"PLAYWRIGHT_HTML_OPEN", "never"},
+                    {"FORCE_COLOR", "0"}};
+    spec.timeout = std::chrono::minutes(10);
+    auto run = m_processes->run(spec);
+    if (!run) return util::make_error("cannot run Playwright's merge-reports: " + run.error().message);
+    if (run->exit_code != 0) {
+        return util::make_error("Playwright's merge-reports failed (exit code " +
+                                std::to_string(run->exit_code) + "):\n" +
+                                last_lines(run->err + run->out, 15));
+    }
+    return util::ok_status();
+}
+
+BatchOutcome PlaywrightPlugin::run_batch(const BatchRequest& req) {
+    BatchOutcome out;
+    auto options = parse_options(req.options);
+    auto cli = locate_cli(req.task_root);
+    if (!options || !cli) {
+        out.error = !options ? options.error().message : cli.error().message;
+        return out;
+    }
+    for (const char* dir : {"home", "tmp", "artifacts", "attachments", "blob"}) {
+        if (auto s = util::ensure_dir(req.work_dir / dir); !s) {
+            out.error = s.error().message;
+            return out;
+        }
+    }
+    if (auto s = write_test_list(req.work_dir / "test-list.txt", req.tests); !s) {
+        out.error = s.error().message;
+        return out;
+    }
+    util::ProcessSpec spec = batch_spec(req, *cli, *options);
+    auto end = run_until_deadline(spec, req.deadline_ms);
+    out.log_tail = last_lines(read_or_empty(*spec.stdout_file) + read_or_empty(*spec.stderr_file),
+                              k_log_tail_lines);
+    if (!end) {
+        out.error = end.error().message;
+        return out;
+    }
+    out.test_artifacts_dir = req.work_dir / "artifacts";
+    collect_report(req, *end, out);
+    return out;
+}
+
+}  // namespace
+
+std::unique_ptr<Plugin> make_playwright_plugin(std::shared_ptr<util::ProcessRunner> processes) {
+    return std::make_unique<PlaywrightPlugin>(std::move(processes));
+}
+
+std::vector<std::string> playwright_option_keys() { return playwright::option_keys(); }
+
+}  // namespace hypertest::plugins

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
@@ -49,6 +50,37 @@ std::string log_stem() {
     static std::atomic<int> serial{0};
     return "runtime-" + std::to_string(util::now_ms()) + "-" + std::to_string(::getpid()) + "-" +
            std::to_string(++serial);
+}
+
+// Every process below root, found through /proc. The runner starts the framework in process
+// groups of its own, so killing the runner's group alone could leave them running.
+std::vector<pid_t> descendants(pid_t root) {
+    std::multimap<pid_t, pid_t> children;
+    std::error_code ec;
+    for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+        std::string name = it->path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(it->path() / "stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto close = stat.rfind(')');  // the command name may contain spaces and parentheses
+        if (close == std::string::npos) continue;
+        char state = 0;
+        int ppid = 0;
+        if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) != 2) continue;
+        children.emplace(ppid, std::stoi(name));
+    }
+    std::vector<pid_t> out;
+    std::vector<pid_t> todo = {root};
+    while (!todo.empty()) {
+        pid_t p = todo.back();
+        todo.pop_back();
+        auto [b, e] = children.equal_range(p);
+        for (auto it = b; it != e; ++it) {
+            out.push_back(it->second);
+            todo.push_back(it->second);
+        }
+    }
+    return out;
 }
 
 }  // namespace
@@ -124,8 +156,8 @@ util::Result<std::unique_ptr<Environment>> Environment::start(const EnvironmentS
 Environment::~Environment() {
     // Kill first: a live runtime keeps connections open that would delay the server's stop.
     if (m_child) {
+        kill();
         std::lock_guard lock(m_child_mutex);
-        m_child->kill_group(SIGKILL);
         m_child->wait();
     }
     if (m_api) m_api->stop();
@@ -142,7 +174,10 @@ std::optional<int> Environment::exited() {
 
 void Environment::kill() {
     std::lock_guard lock(m_child_mutex);
-    if (m_child) m_child->kill_group(SIGKILL);
+    if (!m_child || m_child->poll()) return;
+    std::vector<pid_t> tree = descendants(m_child->pid());
+    m_child->kill_group(SIGKILL);
+    for (pid_t p : tree) ::kill(p, SIGKILL);
 }
 
 std::string log_tail(const fs::path& file, std::size_t max_bytes) {

@@ -56,8 +56,8 @@ public:
     // The runtime's exit status (128 + signal when killed) once it has ended. Thread-safe.
     std::optional<int> exited();
     void kill();
-    // Invocations served so far (the first one is the cold start).
-    int served = 0;
+    // Counts an invocation; true for the first one (the cold start).
+    bool begin_invocation() { return m_invocations++ == 0; }
 
 private:
     Environment() = default;
@@ -68,6 +68,7 @@ private:
     TimePoint m_spawned;
     fs::path m_private_tmp;  // unsandboxed runs: HOME and TMPDIR
     fs::path m_stderr_log;
+    int m_invocations = 0;
 };
 
 // The last max_bytes of a log file ("" when unreadable).

@@ -1,1 +1,255 @@
-// placeholder
+#include "providers/local/function_host.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "oci/image.hpp"
+#include "providers/local/environment.hpp"
+#include "util/fs.hpp"
+#include "util/time.hpp"
+
+namespace hypertest::providers {
+namespace {
+
+using std::chrono::milliseconds;
+
+class TempDir {
+public:
+    TempDir() {
+        std::string t = (fs::temp_directory_path() / "ht-host-test-XXXXXX").string();
+        m_path = ::mkdtemp(t.data());
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(m_path, ec);
+    }
+    const fs::path& path() const { return m_path; }
+
+private:
+    fs::path m_path;
+};
+
+bool alive(int pid) { return ::kill(pid, 0) == 0; }
+
+struct Host {
+    TempDir tmp;
+    FunctionHostOptions opts;
+    std::unique_ptr<Functions> fn;
+
+    explicit Host(int concurrency = 1, SandboxMode sandbox = SandboxMode::off) {
+        opts.function_name = "fn-test";
+        opts.function_dir = tmp.path() / "functions/fn-test";
+        opts.image_layout_dir = tmp.path() / "image";
+        opts.runner_path = HT_FAKE_RUNTIME;
+        opts.storage_root = tmp.path() / "storage";
+        opts.concurrency = concurrency;
+        opts.timeout_s = 30;
+        opts.sandbox = sandbox;
+        opts.task_root_override = tmp.path() / "task";
+        fs::create_directories(opts.task_root_override);
+        fs::create_directories(opts.storage_root);
+    }
+    Functions& functions() {
+        if (!fn) fn = make_function_host(opts);
+        return *fn;
+    }
+    InvokeResponse invoke(const util::Json& event, milliseconds timeout = milliseconds(10000)) {
+        auto r = functions().invoke(event, timeout);
+        EXPECT_TRUE(r) << (r ? "" : r.error().message);
+        return r ? *r : InvokeResponse{};
+    }
+};
+
+TEST(FunctionHost, EchoRoundTripWithLambdaEnvironment) {
+    Host h;
+    std::int64_t before = util::now_ms();
+    auto r = h.invoke({{"mode", "echo"}, {"x", 41}}, milliseconds(5000));
+    ASSERT_FALSE(r.function_error) << r.error_message;
+    EXPECT_EQ(r.payload["event"]["x"], 41);
+    EXPECT_FALSE(r.payload["requestId"].get<std::string>().empty());
+    std::int64_t deadline = std::stoll(r.payload["deadlineMs"].get<std::string>());
+    EXPECT_GE(deadline, before + 5000);
+    EXPECT_LE(deadline, util::now_ms() + 5000);
+    EXPECT_EQ(r.payload["functionArn"], "arn:aws:lambda:local:000000000000:function:fn-test");
+    EXPECT_EQ(r.payload["taskRoot"], h.opts.task_root_override.string());
+    EXPECT_EQ(r.payload["cwd"], h.opts.task_root_override.string());
+    EXPECT_EQ(r.payload["functionName"], "fn-test");
+    EXPECT_EQ(r.payload["timeout"], "30");
+    EXPECT_EQ(r.payload["memory"], "2048");
+    // Unsandboxed: a private temp dir serves as HOME and TMPDIR.
+    EXPECT_EQ(r.payload["home"], r.payload["tmpdir"]);
+    EXPECT_NE(r.payload["tmpdir"], "/tmp");
+    EXPECT_GT(r.init_ms, 0);
+    EXPECT_GE(r.billed_ms, r.duration_ms);
+    EXPECT_GE(r.billed_ms, 1);
+    EXPECT_TRUE(fs::exists(h.opts.function_dir / "logs"));
+}
+
+TEST(FunctionHost, WarmEnvironmentServesTheNextInvocation) {
+    Host h;
+    auto a = h.invoke({{"mode", "echo"}});
+    auto b = h.invoke({{"mode", "echo"}});
+    ASSERT_FALSE(a.function_error);
+    ASSERT_FALSE(b.function_error);
+    EXPECT_EQ(a.payload["pid"], b.payload["pid"]);
+    EXPECT_EQ(b.payload["served"], 2);
+    EXPECT_GT(a.init_ms, 0);  // cold
+    EXPECT_EQ(b.init_ms, 0);  // warm
+    EXPECT_NE(a.payload["requestId"], b.payload["requestId"]);
+}
+
+TEST(FunctionHost, NeverRunsMoreThanConcurrencyEnvironments) {
+    Host h(2);
+    std::mutex m;
+    std::set<int> pids;
+    std::atomic<int> cold{0}, errors{0};
+    auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i) {
+        threads.emplace_back([&] {
+            auto r = h.functions().invoke({{"mode", "sleep"}, {"ms", 150}}, milliseconds(10000));
+            if (!r || r->function_error) {
+                ++errors;
+                return;
+            }
+            if (r->init_ms > 0) ++cold;
+            std::lock_guard lock(m);
+            pids.insert(r->payload["pid"].get<int>());
+        });
+    }
+    for (auto& t : threads) t.join();
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(errors, 0);
+    EXPECT_EQ(pids.size(), 2u);
+    EXPECT_EQ(cold, 2);
+    EXPECT_GE(elapsed, milliseconds(3 * 150));  // 6 calls of 150 ms on 2 environments
+}
+
+TEST(FunctionHost, DeadlineKillsTheRuntimeAndTheNextCallColdStarts) {
+    Host h;
+    auto start = std::chrono::steady_clock::now();
+    auto slow = h.invoke({{"mode", "sleep"}, {"ms", 20000}}, milliseconds(300));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(3000));
+    ASSERT_TRUE(slow.function_error);
+    EXPECT_EQ(slow.error_message, "Task timed out after 0.30 seconds");
+    EXPECT_EQ(slow.payload["errorType"], "Sandbox.Timedout");
+    EXPECT_GE(slow.duration_ms, 300);
+
+    auto next = h.invoke({{"mode", "echo"}});
+    ASSERT_FALSE(next.function_error) << next.error_message;
+    EXPECT_GT(next.init_ms, 0);
+    EXPECT_EQ(next.payload["served"], 1);
+}
+
+TEST(FunctionHost, TimedOutRuntimeIsKilled) {
+    Host h;
+    auto first = h.invoke({{"mode", "echo"}});
+    int pid = first.payload["pid"].get<int>();
+    auto slow = h.invoke({{"mode", "sleep"}, {"ms", 20000}}, milliseconds(200));
+    ASSERT_TRUE(slow.function_error);
+    EXPECT_FALSE(alive(pid));
+}
+
+TEST(FunctionHost, CrashIsAFunctionErrorAndTheHostRecovers) {
+    Host h;
+    auto crash = h.invoke({{"mode", "crash"}});
+    ASSERT_TRUE(crash.function_error);
+    EXPECT_EQ(crash.error_message, "Runtime exited with error: exit status 3");
+    auto next = h.invoke({{"mode", "echo"}});
+    EXPECT_FALSE(next.function_error) << next.error_message;
+}
+
+TEST(FunctionHost, InitErrorIsAFunctionError) {
+    Host h;
+    ASSERT_TRUE(util::write_file_atomic(h.opts.task_root_override / "init_error", "1"));
+    auto r = h.invoke({{"mode", "echo"}});
+    ASSERT_TRUE(r.function_error);
+    EXPECT_EQ(r.error_message, "Runtime init error: fake init failure");
+    EXPECT_EQ(r.payload["errorType"], "Fake.Init");
+}
+
+TEST(FunctionHost, HandlerErrorKeepsTheEnvironmentWarm) {
+    Host h;
+    auto err = h.invoke({{"mode", "error"}});
+    ASSERT_TRUE(err.function_error);
+    EXPECT_EQ(err.error_message, "fake handler failure");
+    EXPECT_EQ(err.payload["errorType"], "Fake.Handler");
+    auto next = h.invoke({{"mode", "echo"}});
+    ASSERT_FALSE(next.function_error);
+    EXPECT_EQ(next.payload["served"], 2);
+}
+
+TEST(FunctionHost, ResponsesOverSixMegabytesAreFunctionErrors) {
+    Host h;
+    auto r = h.invoke({{"mode", "big"}});
+    ASSERT_TRUE(r.function_error);
+    EXPECT_NE(r.error_message.find("exceeded maximum allowed payload size"), std::string::npos);
+}
+
+TEST(FunctionHost, ShutdownStopsWarmEnvironments) {
+    Host h;
+    auto r = h.invoke({{"mode", "echo"}});
+    int pid = r.payload["pid"].get<int>();
+    EXPECT_TRUE(alive(pid));
+    h.functions().shutdown();
+    EXPECT_FALSE(alive(pid));
+    auto again = h.invoke({{"mode", "echo"}});
+    EXPECT_FALSE(again.function_error);
+    EXPECT_NE(again.payload["pid"], pid);
+}
+
+TEST(FunctionHost, SandboxGivesAPrivateTmpAndTheTaskRootAsCwd) {
+    if (!bubblewrap_status()) GTEST_SKIP() << "bubblewrap does not work here";
+    Host h(1, SandboxMode::on);
+    auto r = h.invoke({{"mode", "echo"}});
+    ASSERT_FALSE(r.function_error) << r.error_message;
+    EXPECT_EQ(r.payload["home"], "/tmp");
+    EXPECT_EQ(r.payload["tmpdir"], "/tmp");
+    EXPECT_EQ(r.payload["cwd"], h.opts.task_root_override.string());
+}
+
+TEST(FunctionHost, NotDeployedIsAnErrorNamingDeploy) {
+    Host h;
+    h.opts.task_root_override.clear();
+    auto r = h.functions().invoke({{"mode", "echo"}}, milliseconds(1000));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("hypertest deploy"), std::string::npos);
+    EXPECT_FALSE(h.functions().update("sha256:nothex"));
+    EXPECT_FALSE(h.functions().update("sha256:" + std::string(64, 'a')));  // not in the layout
+}
+
+// The real path: the image in the OCI layout is unpacked once into rootfs/<hex>.
+TEST(FunctionHost, RunsTheDeployedImageUnpackedByDigest) {
+    Host h;
+    h.opts.task_root_override.clear();
+    fs::path project = h.tmp.path() / "project";
+    ASSERT_TRUE(util::write_file_atomic(project / "tests/a.spec.ts", "test"));
+    auto layout = oci::ImageLayout::open(h.opts.image_layout_dir);
+    ASSERT_TRUE(layout) << layout.error().message;
+    auto layer = oci::build_layer(project, {"tests"}, *layout);
+    ASSERT_TRUE(layer) << layer.error().message;
+    oci::ImageSpec spec;
+    spec.layers = {*layer};
+    spec.env = {"HT_FAKE_IMAGE_VAR=from-image", "PATH=/image/only"};
+    auto image = oci::write_image(*layout, spec, "fn-test");
+    ASSERT_TRUE(image) << image.error().message;
+    ASSERT_TRUE(h.functions().update(image->manifest_digest));
+    auto st = h.functions().state();
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->image_digest, image->manifest_digest);
+
+    auto r = h.invoke({{"mode", "echo"}});
+    ASSERT_FALSE(r.function_error) << r.error_message;
+    fs::path root = h.opts.function_dir / "rootfs" / image->manifest_digest.substr(7);
+    EXPECT_EQ(r.payload["taskRoot"], root.string());
+    EXPECT_EQ(util::read_file(root / "tests/a.spec.ts").value(), "test");
+    EXPECT_EQ(r.payload["imageVar"], "from-image");
+}
+
+}  // namespace
+}  // namespace hypertest::providers

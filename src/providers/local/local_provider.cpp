@@ -1,1 +1,176 @@
-// placeholder
+#include "providers/local/local_provider.hpp"
+
+#include <unistd.h>
+
+#include "oci/image.hpp"
+#include "providers/local/environment.hpp"
+#include "providers/local/function_host.hpp"
+#include "providers/local/local_storage.hpp"
+#include "util/process.hpp"
+
+namespace hypertest::providers {
+namespace {
+
+struct LocalConfig {
+    fs::path storage_dir = ".hypertest/storage";
+    SandboxMode sandbox = SandboxMode::automatic;
+    int function_timeout_s = 900;
+    int memory_mb = 2048;
+};
+
+[[noreturn]] void bad_key(const std::string& key, const std::string& problem, const std::string& fix) {
+    throw util::Fatal("cloudProvider." + key + " " + problem + "; " + fix);
+}
+
+int positive_int(const Json& c, const std::string& key, int fallback, const std::string& fix) {
+    if (!c.contains(key) || c[key].is_null()) return fallback;
+    const Json& v = c[key];
+    if (!v.is_number() || v.get<double>() < 1 || v.get<double>() > 1e6 ||
+        v.get<double>() != static_cast<double>(static_cast<int>(v.get<double>())))
+        bad_key(key, "must be a positive whole number (got " + v.dump() + ")", fix);
+    return v.get<int>();
+}
+
+LocalConfig parse_config(const Json& c) {
+    LocalConfig cfg;
+    if (!c.is_object()) return cfg;
+    if (c.contains("storageDir") && !c["storageDir"].is_null()) {
+        if (!c["storageDir"].is_string() || c["storageDir"].get<std::string>().empty())
+            bad_key("storageDir", "must be a non-empty path (got " + c["storageDir"].dump() + ")",
+                    "e.g. \"storageDir\": \".hypertest/storage\"");
+        cfg.storage_dir = c["storageDir"].get<std::string>();
+    }
+    if (c.contains("sandbox") && !c["sandbox"].is_null()) {
+        const Json& s = c["sandbox"];
+        if (s.is_boolean()) {
+            cfg.sandbox = s.get<bool>() ? SandboxMode::on : SandboxMode::off;
+        } else if (s.is_string() && s.get<std::string>() == "auto") {
+            cfg.sandbox = SandboxMode::automatic;
+        } else {
+            bad_key("sandbox", "must be true, false or \"auto\" (got " + s.dump() + ")",
+                    "use \"auto\" to sandbox with bubblewrap when it works");
+        }
+    }
+    cfg.function_timeout_s = positive_int(c, "functionTimeout", cfg.function_timeout_s,
+                                          "give seconds, e.g. \"functionTimeout\": 900");
+    cfg.memory_mb = positive_int(c, "memorySize", cfg.memory_mb,
+                                 "give megabytes, e.g. \"memorySize\": 2048");
+    return cfg;
+}
+
+class LocalProvider : public Provider {
+public:
+    explicit LocalProvider(const ProviderContext& ctx)
+        : m_ctx(ctx), m_config(parse_config(ctx.config)) {
+        fs::path project = fs::absolute(ctx.project_dir).lexically_normal();
+        fs::path storage_root = m_config.storage_dir.is_absolute() ? m_config.storage_dir
+                                                                   : project / m_config.storage_dir;
+        m_storage_root = storage_root.lexically_normal();
+        m_layout_dir = project / ".hypertest" / "image";
+        m_storage = make_local_storage(m_storage_root);
+        FunctionHostOptions o;
+        o.function_name = ctx.function_name;
+        o.function_dir = project / ".hypertest" / "functions" / ctx.function_name;
+        o.image_layout_dir = m_layout_dir;
+        o.runner_path = ctx.runner_path;
+        o.storage_root = m_storage_root;
+        o.concurrency = ctx.concurrency;
+        o.timeout_s = m_config.function_timeout_s;
+        o.memory_mb = m_config.memory_mb;
+        o.sandbox = m_config.sandbox;
+        m_functions = make_function_host(o);
+    }
+
+    std::string name() const override { return "local"; }
+    Storage& storage() override { return *m_storage; }
+    Functions& functions() override { return *m_functions; }
+    fs::path image_layout_dir() const override { return m_layout_dir; }
+
+    std::vector<DoctorCheck> doctor() override {
+        return {check_storage(), check_runner(), check_node(), check_sandbox(), check_function()};
+    }
+
+private:
+    DoctorCheck check_storage() {
+        DoctorCheck c{"storage", true, "writable: " + m_storage_root.string(), ""};
+        if (auto s = m_storage->check_writable(); !s) {
+            c.ok = false;
+            c.detail = s.error().message;
+            c.fix = "make " + m_storage_root.string() +
+                    " writable, or set cloudProvider.storageDir to a writable directory";
+        }
+        return c;
+    }
+
+    DoctorCheck check_runner() {
+        DoctorCheck c{"runner", true, m_ctx.runner_path.string(), ""};
+        if (m_ctx.runner_path.empty() || ::access(m_ctx.runner_path.c_str(), X_OK) != 0) {
+            c.ok = false;
+            c.detail = "hypertest-runner not found or not executable at " + m_ctx.runner_path.string();
+            c.fix = "reinstall hypertest: hypertest-runner must sit beside the hypertest binary";
+        }
+        return c;
+    }
+
+    DoctorCheck check_node() {
+        fs::path node = util::find_in_path("node");
+        if (!node.empty()) return {"node", true, node.string(), ""};
+        return {"node", false, "node is not on PATH",
+                "install Node.js (the tests run with the project's node_modules) and put it on PATH"};
+    }
+
+    DoctorCheck check_sandbox() {
+        if (m_config.sandbox == SandboxMode::off)
+            return {"sandbox", true, "disabled: tests run unsandboxed", ""};
+        auto status = bubblewrap_status();
+        if (status) return {"sandbox", true, "bubblewrap (read-only task root, private /tmp)", ""};
+        if (m_config.sandbox == SandboxMode::automatic) {
+            return {"sandbox", true, "unavailable: tests run unsandboxed (" + status.error().message + ")",
+                    ""};
+        }
+        return {"sandbox", false, status.error().message,
+                "install bubblewrap and allow unprivileged user namespaces, or set "
+                "cloudProvider.sandbox to \"auto\""};
+    }
+
+    DoctorCheck check_function() {
+        DoctorCheck c{"function", false, "", "run `hypertest deploy`"};
+        auto st = m_functions->state();
+        if (!st) {
+            c.detail = st.error().message;
+            return c;
+        }
+        if (st->image_digest.empty()) {
+            c.detail = "function \"" + m_ctx.function_name + "\" has no image yet";
+            return c;
+        }
+        auto layout = oci::ImageLayout::open(m_layout_dir);
+        if (!layout || !layout->has_blob(st->image_digest)) {
+            c.detail = "image " + st->image_digest + " is missing from " + m_layout_dir.string();
+            return c;
+        }
+        c.ok = true;
+        c.detail = "\"" + m_ctx.function_name + "\" runs " + st->image_digest;
+        c.fix.clear();
+        return c;
+    }
+
+    ProviderContext m_ctx;
+    LocalConfig m_config;
+    fs::path m_storage_root;
+    fs::path m_layout_dir;
+    std::unique_ptr<Storage> m_storage;
+    std::unique_ptr<Functions> m_functions;
+};
+
+}  // namespace
+
+std::vector<std::string> local_config_keys() {
+    return {"name", "storageDir", "sandbox", "functionTimeout", "memorySize"};
+}
+
+std::unique_ptr<Provider> make_local_provider(const ProviderContext& ctx) {
+    return std::make_unique<LocalProvider>(ctx);
+}
+
+}  // namespace hypertest::providers

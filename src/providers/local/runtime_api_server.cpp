@@ -44,8 +44,13 @@ public:
     util::Status listen() {
         m_server.new_task_queue = [] { return new httplib::ThreadPool(4); };
         m_server.set_payload_max_length(m_max_bytes + 1024 * 1024);
+        // Bodies past the payload limit are refused by httplib before any handler runs.
+        m_server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+            if (res.status == 413) on_too_large(req.path);
+        });
         // Short, so that stop() does not wait long on an idle kept-alive connection.
         m_server.set_keep_alive_timeout(1);
+        m_server.set_tcp_nodelay(true);
         m_server.Get(std::string(k_prefix) + "/invocation/next",
                      [this](const httplib::Request&, httplib::Response& res) { on_next(res); });
         m_server.Post(std::string(k_prefix) + R"(/invocation/([^/]+)/response)",
@@ -76,7 +81,8 @@ public:
         m_pending = Pending{make_request_id(), std::move(event), timeout};
         m_current.clear();
         m_delivered.reset();
-        m_reply.reset();
+        // An init error may arrive before the first event is submitted: keep it.
+        if (m_reply && m_reply->kind != RuntimeReply::Kind::init_error) m_reply.reset();
         m_cv.notify_all();
         return m_pending->id;
     }
@@ -128,6 +134,7 @@ private:
         m_cv.wait(lock, [this] { return m_stopping || m_pending.has_value(); });
         if (m_stopping) {
             res.status = 410;
+            res.set_header("Connection", "close");
             res.set_content(lambda_error("environment is shutting down", "Runtime.Shutdown"),
                             "application/json");
             return;
@@ -155,22 +162,36 @@ private:
                             "application/json");
             return;
         }
-        m_current.clear();
-        RuntimeReply reply{kind, req.body, req.get_header_value("Lambda-Runtime-Function-Error-Type")};
-        res.status = 202;
         if (req.body.size() > m_max_bytes) {
-            std::string msg = "Response payload size (" + std::to_string(req.body.size()) +
-                              " bytes) exceeded maximum allowed payload size (" +
-                              std::to_string(m_max_bytes) + " bytes).";
-            reply = {RuntimeReply::Kind::error, lambda_error(msg, "Function.ResponseSizeTooLarge"),
-                     "Function.ResponseSizeTooLarge"};
+            m_reply = too_large_reply(req.body.size());
             res.status = 413;
-            res.set_content(lambda_error(msg, "RequestEntityTooLarge"), "application/json");
+            res.set_content(m_reply->body, "application/json");
         } else {
+            m_reply = RuntimeReply{kind, req.body,
+                                   req.get_header_value("Lambda-Runtime-Function-Error-Type")};
+            res.status = 202;
             res.set_content(R"({"status":"OK"})", "application/json");
         }
-        m_reply = std::move(reply);
+        m_current.clear();
         m_cv.notify_all();
+    }
+
+    void on_too_large(const std::string& path) {
+        std::lock_guard lock(m_mutex);
+        const std::string prefix = std::string(k_prefix) + "/invocation/" + m_current + "/";
+        if (m_current.empty() || path.rfind(prefix, 0) != 0) return;
+        m_reply = too_large_reply(0);
+        m_current.clear();
+        m_cv.notify_all();
+    }
+
+    RuntimeReply too_large_reply(std::size_t size) const {
+        std::string msg = "Response payload size " +
+                          (size ? "(" + std::to_string(size) + " bytes) " : std::string()) +
+                          "exceeded maximum allowed payload size (" + std::to_string(m_max_bytes) +
+                          " bytes).";
+        return {RuntimeReply::Kind::error, lambda_error(msg, "Function.ResponseSizeTooLarge"),
+                "Function.ResponseSizeTooLarge"};
     }
 
     void on_init_error(const httplib::Request& req, httplib::Response& res) {

@@ -1,0 +1,28 @@
+// Maps Playwright's JSON report (reporter "json") to per-test outcomes.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "plugins/model.hpp"
+
+namespace hypertest::plugins::playwright {
+
+namespace fs = std::filesystem;
+
+struct ReportOutcomes {
+    std::vector<TestOutcome> outcomes;  // one per test with at least one result
+    std::vector<std::string> errors;    // run-level errors (global setup, no tests found)
+};
+
+// Status as plain `playwright test` counts it: expected -> passed (skipped when its last
+// result was skipped), unexpected -> failed, flaky -> flaky, skipped -> skipped. A test whose
+// last result was interrupted counts as failed. `test` is one per-project test object.
+std::string outcome_status(const Json& test);
+
+// Tests that never started (no results) are left out. Attachments given inline (base64 body)
+// are written to files under `attachments_dir`. Fails only when `report` is not a report.
+util::Result<ReportOutcomes> parse_report(const Json& report, const fs::path& attachments_dir);
+
+}  // namespace hypertest::plugins::playwright
