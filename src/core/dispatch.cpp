@@ -99,7 +99,7 @@ private:
         ev.plugin_options = m_s.config.runner_options;
         ev.tests = w.batch.tests;
         ev.storage = m_s.provider->storage().location();
-        ev.storage.prefix = m_in.run_id + "/";
+        ev.storage.prefix = "";  // the runner adds "<runId>/" itself
         ev.deadline_ms = util::now_ms() + m_in.function_timeout.count();
         std::int64_t started = util::now_ms();
         auto resp = m_s.provider->functions().invoke(plugins::to_json(ev),

@@ -42,7 +42,8 @@ TEST(Model, TestIdIsStableAndSeparatesItsParts) {
 
 TEST(Model, DisplayNameShowsProjectFileAndTitles) {
     TestCase t = sample_case();
-    EXPECT_EQ(t.display_name(), "[alpha] nested/deeper/x.spec.ts › outer \"describe\" › café 🚀 `$x`");
+    EXPECT_EQ(t.display_name(),
+              "[alpha] nested/deeper/x.spec.ts › outer \"describe\" › café 🚀 `$x`");
     t.project.clear();
     EXPECT_EQ(t.display_name(), "nested/deeper/x.spec.ts › outer \"describe\" › café 🚀 `$x`");
 }
@@ -171,7 +172,8 @@ TEST(Model, InvocationResultRoundTrips) {
 }
 
 TEST(Model, InvocationResultRejectsWhatIsNotOne) {
-    EXPECT_FALSE(invocation_result_from_json(Json{{"errorMessage", "boom"}, {"errorType", "Runtime"}}));
+    EXPECT_FALSE(
+        invocation_result_from_json(Json{{"errorMessage", "boom"}, {"errorType", "Runtime"}}));
     InvocationResult r;
     Json j = to_json(r);
     j["outcomes"] = Json::array({Json{{"id", "x"}, {"status", "weird"}}});

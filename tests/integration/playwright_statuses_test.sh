@@ -23,10 +23,10 @@ const lines = [];
 const walk = (suite, titles) => {
   for (const spec of suite.specs || []) {
     for (const test of spec.tests) {
-      if (!test.results.length) continue;  // never started
-      const last = test.results[test.results.length - 1].status;
+      const last = test.results.length ? test.results[test.results.length - 1].status : '';
       let status = 'failed';
-      if (test.status === 'expected') status = last === 'skipped' ? 'skipped' : 'passed';
+      if (!test.results.length) status = 'skipped';  // "did not run" (a dependency failed)
+      else if (test.status === 'expected') status = last === 'skipped' ? 'skipped' : 'passed';
       else if (test.status === 'flaky') status = 'flaky';
       else if (test.status === 'skipped') status = last === 'interrupted' ? 'failed' : 'skipped';
       lines.push([test.projectName, spec.file, JSON.stringify([...titles, spec.title]), status].join('\t'));

@@ -62,8 +62,9 @@ std::string describe_load_errors(const Json& document) {
         Json loc = json_get<Json>(e, "location", Json::object());
         std::string where = json_get<std::string>(loc, "file", "");
         if (!where.empty()) {
-            where = relative_paths(where, base) + ":" + std::to_string(json_get<int>(loc, "line", 0)) +
-                    ":" + std::to_string(json_get<int>(loc, "column", 0)) + ": ";
+            where = relative_paths(where, base) + ":" +
+                    std::to_string(json_get<int>(loc, "line", 0)) + ":" +
+                    std::to_string(json_get<int>(loc, "column", 0)) + ": ";
         }
         std::string line = where + relative_paths(message, base);
         std::string snippet = util::strip_ansi(json_get<std::string>(e, "snippet", ""));
@@ -71,7 +72,8 @@ std::string describe_load_errors(const Json& document) {
         lines.push_back(line);
     }
     if (lines.empty()) {
-        return "Playwright found no tests in " + json_get<std::string>(config, "rootDir", "the project") +
+        return "Playwright found no tests in " +
+               json_get<std::string>(config, "rootDir", "the project") +
                " (check testDir and testMatch in the Playwright config)";
     }
     return "Playwright could not load the tests:\n" + util::join(lines, "\n");
@@ -142,7 +144,9 @@ void for_each_spec_test(const Json& document, const std::function<void(const Spe
     }
 }
 
-std::string spec_test_id(const SpecTest& t) { return make_test_id(t.project, t.file, t.title_path); }
+std::string spec_test_id(const SpecTest& t) {
+    return make_test_id(t.project, t.file, t.title_path);
+}
 
 util::Result<Discovery> parse_list_json(const Json& document, std::optional<bool> fully_parallel) {
     if (!document.is_object() || !document.contains("config"))
@@ -195,8 +199,10 @@ util::Result<Discovery> discover_tests(util::ProcessRunner& processes, const fs:
     spec.timeout = std::chrono::minutes(5);
     auto run = processes.run(spec);
     if (!run) {
-        return util::make_error("cannot run Playwright with node (is Node.js installed and on "
-                                "PATH?): " + run.error().message);
+        return util::make_error(
+            "cannot run Playwright with node (is Node.js installed and on "
+            "PATH?): " +
+            run.error().message);
     }
     if (run->timed_out) return util::make_error("listing the Playwright tests took over 5 minutes");
     auto doc = util::parse_json(json_part(run->out), "playwright --list output");

@@ -50,7 +50,8 @@ TEST(PlaywrightDiscovery, KeepsTitlesFilesAndPositionsAsWritten) {
     auto tests = listed();
     const auto& quotes = find(tests, "beta", "has \"double quotes\"");
     EXPECT_EQ(quotes.file, "titles.spec.ts");
-    EXPECT_EQ(quotes.title_path, (std::vector<std::string>{"odd \"titles\"", "has \"double quotes\""}));
+    EXPECT_EQ(quotes.title_path,
+              (std::vector<std::string>{"odd \"titles\"", "has \"double quotes\""}));
     EXPECT_EQ(quotes.line, 4);
     EXPECT_EQ(quotes.column, 3);
     EXPECT_NO_THROW(find(tests, "alpha", "café, 日本語 and emoji 🚀"));
@@ -58,8 +59,10 @@ TEST(PlaywrightDiscovery, KeepsTitlesFilesAndPositionsAsWritten) {
     EXPECT_NO_THROW(find(tests, "alpha", "has `backticks`"));
     const auto& inner = find(tests, "alpha", "in the inner describe");
     EXPECT_EQ(inner.file, "nested/deeper/nested.spec.ts");
-    EXPECT_EQ(inner.title_path, (std::vector<std::string>{"outer", "inner", "in the inner describe"}));
-    EXPECT_EQ(inner.display_name(), "[alpha] nested/deeper/nested.spec.ts › outer › inner › in the inner describe");
+    EXPECT_EQ(inner.title_path,
+              (std::vector<std::string>{"outer", "inner", "in the inner describe"}));
+    EXPECT_EQ(inner.display_name(),
+              "[alpha] nested/deeper/nested.spec.ts › outer › inner › in the inner describe");
 }
 
 TEST(PlaywrightDiscovery, OrdersByFileThenSourcePosition) {
@@ -71,14 +74,16 @@ TEST(PlaywrightDiscovery, OrdersByFileThenSourcePosition) {
     }
     // The JSON lists the top-level spec first (a suite's specs precede its child suites).
     EXPECT_EQ(nested, (std::vector<std::string>{"first at the outer level", "in the inner describe",
-                                                "last at the outer level", "top level after the describe"}));
+                                                "last at the outer level",
+                                                "top level after the describe"}));
     for (std::size_t i = 0; i < tests.size(); ++i) EXPECT_EQ(tests[i].order, static_cast<int>(i));
     std::vector<std::string> generated;
     for (const auto& t : tests) {
         if (t.project == "beta" && util::starts_with(t.title_path.back(), "generated case"))
             generated.push_back(t.title_path.back());
     }
-    EXPECT_EQ(generated, (std::vector<std::string>{"generated case 1", "generated case 2", "generated case 3"}));
+    EXPECT_EQ(generated, (std::vector<std::string>{"generated case 1", "generated case 2",
+                                                   "generated case 3"}));
 }
 
 TEST(PlaywrightDiscovery, DefaultModeKeepsEachFileOfAProjectTogether) {
@@ -111,7 +116,8 @@ TEST(PlaywrightDiscovery, FullyParallelGroupsOnlySerialDescribes) {
 TEST(PlaywrightDiscovery, KeepsTagsWithTheirAt) {
     auto tests = listed();
     EXPECT_EQ(find(tests, "alpha", "has a tag option").tags, std::vector<std::string>{"@smoke"});
-    EXPECT_EQ(find(tests, "alpha", "has a tag in the title @fast").tags, std::vector<std::string>{"@fast"});
+    EXPECT_EQ(find(tests, "alpha", "has a tag in the title @fast").tags,
+              std::vector<std::string>{"@fast"});
     EXPECT_EQ(find(tests, "alpha", "inherits the group tags").tags,
               (std::vector<std::string>{"@group", "@smoke"}));
     EXPECT_TRUE(find(tests, "alpha", "passes with a page").tags.empty());
@@ -121,8 +127,10 @@ TEST(PlaywrightDiscovery, SpecThatDoesNotLoadNamesFileAndMessage) {
     auto d = parse_list_json(data_json("list-broken.json"), std::nullopt);
     ASSERT_FALSE(d);
     const std::string& m = d.error().message;
-    EXPECT_NE(m.find("broken/broken.spec.ts:4:13: SyntaxError: broken/broken.spec.ts: Unexpected token"),
-              std::string::npos) << m;
+    EXPECT_NE(
+        m.find("broken/broken.spec.ts:4:13: SyntaxError: broken/broken.spec.ts: Unexpected token"),
+        std::string::npos)
+        << m;
     EXPECT_EQ(m.find('\x1b'), std::string::npos) << m;
     EXPECT_EQ(m.find("/tmp/pwdata"), std::string::npos) << m;  // paths made relative
     EXPECT_EQ(m.find("No tests found"), std::string::npos) << m;
@@ -141,12 +149,14 @@ TEST(PlaywrightDiscovery, RunsPlaywrightListWithArgvInTheProject) {
     EXPECT_EQ(d->tests.size(), 78u);
     ASSERT_EQ(runner.calls.size(), 1u);
     const auto& spec = runner.calls[0];
-    EXPECT_EQ(spec.argv, (std::vector<std::string>{
-                             "node", (project.path() / "node_modules/@playwright/test/cli.js").string(),
-                             "test", "--list", "--reporter=json", "--config", "playwright.config.ts"}));
+    EXPECT_EQ(spec.argv,
+              (std::vector<std::string>{
+                  "node", (project.path() / "node_modules/@playwright/test/cli.js").string(),
+                  "test", "--list", "--reporter=json", "--config", "playwright.config.ts"}));
     EXPECT_EQ(spec.cwd, project.path());
-    EXPECT_NE(std::find(spec.env_unset.begin(), spec.env_unset.end(), "PLAYWRIGHT_JSON_OUTPUT_NAME"),
-              spec.env_unset.end());
+    EXPECT_NE(
+        std::find(spec.env_unset.begin(), spec.env_unset.end(), "PLAYWRIGHT_JSON_OUTPUT_NAME"),
+        spec.env_unset.end());
 }
 
 TEST(PlaywrightDiscovery, FindsPlaywrightInAParentDirectory) {
@@ -205,8 +215,10 @@ TEST(PlaywrightTestList, WritesProjectFileDescribesAndTitle) {
 }
 
 TEST(PlaywrightOptions, ParsesAndValidates) {
-    EXPECT_EQ(playwright_option_keys(), (std::vector<std::string>{"config", "workers", "fullyParallel"}));
-    auto o = parse_options(Json{{"config", "e2e/pw.config.ts"}, {"workers", 3}, {"fullyParallel", true}});
+    EXPECT_EQ(playwright_option_keys(),
+              (std::vector<std::string>{"config", "workers", "fullyParallel"}));
+    auto o = parse_options(
+        Json{{"config", "e2e/pw.config.ts"}, {"workers", 3}, {"fullyParallel", true}});
     ASSERT_TRUE(o) << o.error().message;
     EXPECT_EQ(o->config, "e2e/pw.config.ts");
     EXPECT_EQ(o->workers, 3);
@@ -226,15 +238,16 @@ TEST(PlaywrightLayers, SplitsDependenciesFromTests) {
     for (const char* f : {"package.json", "yarn.lock", "playwright.config.ts", ".env",
                           "hypertest.config.json", "hypertest.results.json", "hypertest.junit.xml"})
         ASSERT_TRUE(util::write_file_atomic(project.path() / f, "x"));
-    for (const char* d : {"node_modules/x", "tests", "fixtures", ".git", ".hypertest", "test-results",
-                          "playwright-report", "blob-report", "hypertest-report"})
+    for (const char* d : {"node_modules/x", "tests", "fixtures", ".git", ".hypertest",
+                          "test-results", "playwright-report", "blob-report", "hypertest-report"})
         fs::create_directories(project.path() / d);
     auto plugin = make_playwright_plugin(std::make_shared<FakeProcessRunner>());
     auto inputs = plugin->layer_inputs(project.path(), Json::object());
     ASSERT_TRUE(inputs) << inputs.error().message;
-    EXPECT_EQ(inputs->dependencies, (std::vector<std::string>{"node_modules", "package.json", "yarn.lock"}));
+    EXPECT_EQ(inputs->dependencies,
+              (std::vector<std::string>{"node_modules", "package.json", "yarn.lock"}));
     EXPECT_EQ(inputs->tests, (std::vector<std::string>{".env", "fixtures", "hypertest.config.json",
-                                                        "playwright.config.ts", "tests"}));
+                                                       "playwright.config.ts", "tests"}));
     EXPECT_FALSE(plugin->layer_inputs(project.path() / "missing", Json::object()));
 }
 

@@ -23,7 +23,8 @@ util::Result<Options> parse_options(const util::Json& options) {
         o.workers = it->get<int>();
     }
     if (auto it = options.find("fullyParallel"); it != options.end() && !it->is_null()) {
-        if (!it->is_boolean()) return util::make_error("testRunner.fullyParallel must be true or false");
+        if (!it->is_boolean())
+            return util::make_error("testRunner.fullyParallel must be true or false");
         o.fully_parallel = it->get<bool>();
     }
     return o;

@@ -22,13 +22,18 @@ constexpr std::int64_t k_interrupt_before_deadline_ms = 5000;
 constexpr std::int64_t k_kill_after_interrupt_ms = 3000;
 constexpr std::size_t k_log_tail_lines = 40;
 
-const std::vector<std::string> k_dependency_files = {
-    "node_modules", "package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock",
-    "pnpm-lock.yaml"};
+const std::vector<std::string> k_dependency_files = {"node_modules",      "package.json",
+                                                     "package-lock.json", "npm-shrinkwrap.json",
+                                                     "yarn.lock",         "pnpm-lock.yaml"};
 // Generated or private entries that never go into the image.
-const std::set<std::string> k_never_shipped = {
-    ".git", ".hypertest", "test-results", "playwright-report", "blob-report",
-    "hypertest.results.json", "hypertest.junit.xml", "hypertest-report"};
+const std::set<std::string> k_never_shipped = {".git",
+                                               ".hypertest",
+                                               "test-results",
+                                               "playwright-report",
+                                               "blob-report",
+                                               "hypertest.results.json",
+                                               "hypertest.junit.xml",
+                                               "hypertest-report"};
 
 std::string last_lines(const std::string& text, std::size_t count) {
     auto lines = util::split(util::strip_ansi(text), '\n');
@@ -92,8 +97,10 @@ util::Result<RunEnd> run_until_deadline(const util::ProcessSpec& spec, std::int6
     }
     auto child = util::Child::spawn(spec);
     if (!child) {
-        return util::make_error("cannot run Playwright with node (is Node.js installed and on "
-                                "PATH?): " + child.error().message);
+        return util::make_error(
+            "cannot run Playwright with node (is Node.js installed and on "
+            "PATH?): " +
+            child.error().message);
     }
     RunEnd end;
     bool killed = false;
@@ -139,17 +146,23 @@ void collect_report(const BatchRequest& req, const RunEnd& end, BatchOutcome& ou
         return;
     }
     auto doc = util::parse_json(*text, "Playwright JSON report");
-    auto parsed = doc ? parse_report(*doc, req.work_dir / "attachments") : doc.error();
+    // Only a run that ended on its own says which tests Playwright decided not to run.
+    bool ended_by_itself = !end.interrupted && (end.exit_code == 0 || end.exit_code == 1);
+    auto parsed = doc ? parse_report(*doc, req.work_dir / "attachments",
+                                     ended_by_itself ? NotStarted::skipped : NotStarted::left_out)
+                      : doc.error();
     if (!parsed) {
         out.error = parsed.error().message;
         return;
     }
     out.outcomes = batch_outcomes(std::move(parsed->outcomes), req.tests);
-    if (fs::exists(req.work_dir / "blob" / "report.zip", ec)) out.blob_report = req.work_dir / "blob" / "report.zip";
+    if (fs::exists(req.work_dir / "blob" / "report.zip", ec))
+        out.blob_report = req.work_dir / "blob" / "report.zip";
     if (!parsed->errors.empty()) {
         out.error = "Playwright reported: " + util::join(parsed->errors, "\n");
     } else if (end.interrupted) {
-        out.error = "Playwright was interrupted " + std::to_string(k_interrupt_before_deadline_ms / 1000) +
+        out.error = "Playwright was interrupted " +
+                    std::to_string(k_interrupt_before_deadline_ms / 1000) +
                     " s before the invocation's deadline";
     } else if (end.exit_code != 0 && end.exit_code != 1) {
         out.error = "Playwright ended with " + exit_text;
@@ -157,7 +170,7 @@ void collect_report(const BatchRequest& req, const RunEnd& end, BatchOutcome& ou
 }
 
 class PlaywrightPlugin : public Plugin {
-public:
+  public:
     explicit PlaywrightPlugin(std::shared_ptr<util::ProcessRunner> processes)
         : m_processes(std::move(processes)) {}
 
@@ -172,7 +185,8 @@ public:
     util::Result<LayerInputs> layer_inputs(const fs::path& project_dir, const Json&) override {
         std::error_code ec;
         fs::directory_iterator it(project_dir, ec);
-        if (ec) return util::make_error("cannot list " + project_dir.string() + ": " + ec.message());
+        if (ec)
+            return util::make_error("cannot list " + project_dir.string() + ": " + ec.message());
         LayerInputs inputs;
         for (const auto& entry : it) {
             std::string name = entry.path().filename().string();
@@ -190,7 +204,7 @@ public:
                                const fs::path& out_dir) override;
     BatchOutcome run_batch(const BatchRequest& request) override;
 
-private:
+  private:
     std::shared_ptr<util::ProcessRunner> m_processes;
 };
 
@@ -208,7 +222,8 @@ util::Status PlaywrightPlugin::merge_reports(const fs::path& project_dir, const 
                     {"FORCE_COLOR", "0"}};
     spec.timeout = std::chrono::minutes(10);
     auto run = m_processes->run(spec);
-    if (!run) return util::make_error("cannot run Playwright's merge-reports: " + run.error().message);
+    if (!run)
+        return util::make_error("cannot run Playwright's merge-reports: " + run.error().message);
     if (run->exit_code != 0) {
         return util::make_error("Playwright's merge-reports failed (exit code " +
                                 std::to_string(run->exit_code) + "):\n" +

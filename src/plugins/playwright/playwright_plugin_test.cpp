@@ -42,15 +42,15 @@ setInterval(() => {}, 1000);
 )JS";
 
 class PlaywrightRunBatch : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         if (util::find_in_path("node").empty()) GTEST_SKIP() << "node is not installed";
         install_fake_playwright(m_task.path(), k_fake_cli);
         ::setenv("HT_FAKE_PW_REPORT", (data_dir() / "report.json").c_str(), 1);
         auto all = parse_list_json(data_json("list.json"), std::nullopt).take_or_fatal().tests;
         for (const auto& t : all) {
-            if (t.project == "alpha" && (t.file == "basic.spec.ts" ||
-                                         t.title_path.back() == "has a › separator inside"))
+            if (t.project == "alpha" &&
+                (t.file == "basic.spec.ts" || t.title_path.back() == "has a › separator inside"))
                 m_tests.push_back(t);
         }
     }
@@ -88,12 +88,13 @@ TEST_F(PlaywrightRunBatch, RunsTheTestListAndKeepsTheBatchsOutcomes) {
     std::string list = util::read_file(m_work.path() / "test-list.txt").take_or_fatal();
     EXPECT_NE(list.find("[alpha] › basic.spec.ts › times out\n"), std::string::npos);
     EXPECT_NE(list.find("[alpha] › titles.spec.ts › odd \"titles\"\n"), std::string::npos);
-    Json call = util::parse_json(util::read_file(m_work.path() / "fake-call.json").take_or_fatal(), "call")
-                    .take_or_fatal();
+    Json call =
+        util::parse_json(util::read_file(m_work.path() / "fake-call.json").take_or_fatal(), "call")
+            .take_or_fatal();
     const fs::path& w = m_work.path();
-    EXPECT_EQ(call["argv"], Json({"test", "--test-list", (w / "test-list.txt").string(),
-                                  "--reporter=json,blob", "--output", (w / "test-results").string(),
-                                  "--retries=0", "--workers=2"}));
+    EXPECT_EQ(call["argv"],
+              Json({"test", "--test-list", (w / "test-list.txt").string(), "--reporter=json,blob",
+                    "--output", (w / "test-results").string(), "--retries=0", "--workers=2"}));
     EXPECT_EQ(call["cwd"], m_task.path().string());
     EXPECT_EQ(call["env"]["HOME"], (w / "home").string());
     EXPECT_EQ(call["env"]["TMPDIR"], (w / "tmp").string());
@@ -143,20 +144,82 @@ TEST(PlaywrightMergeReports, RunsMergeReportsIntoTheOutputDir) {
     auto runner = std::make_shared<FakeProcessRunner>();
     runner->result.exit_code = 0;
     auto plugin = make_playwright_plugin(runner);
-    ASSERT_TRUE(plugin->merge_reports(project.path(), project.path() / "blobs", project.path() / "html"));
+    ASSERT_TRUE(
+        plugin->merge_reports(project.path(), project.path() / "blobs", project.path() / "html"));
     const auto& spec = runner->calls.at(0);
-    EXPECT_EQ(spec.argv, (std::vector<std::string>{
-                             "node", (project.path() / "node_modules/@playwright/test/cli.js").string(),
-                             "merge-reports", "--reporter=html", (project.path() / "blobs").string()}));
+    EXPECT_EQ(spec.argv,
+              (std::vector<std::string>{
+                  "node", (project.path() / "node_modules/@playwright/test/cli.js").string(),
+                  "merge-reports", "--reporter=html", (project.path() / "blobs").string()}));
     EXPECT_EQ(spec.cwd, project.path());
     EXPECT_EQ(spec.env_set.at("PLAYWRIGHT_HTML_OUTPUT_DIR"), (project.path() / "html").string());
     EXPECT_EQ(spec.env_set.at("PLAYWRIGHT_HTML_OPEN"), "never");
 
     runner->result.exit_code = 1;
     runner->result.err = "Error: no report files found";
-    auto failed = plugin->merge_reports(project.path(), project.path() / "blobs", project.path() / "html");
+    auto failed =
+        plugin->merge_reports(project.path(), project.path() / "blobs", project.path() / "html");
     ASSERT_FALSE(failed);
     EXPECT_NE(failed.error().message.find("no report files found"), std::string::npos);
+}
+
+std::set<std::string> tree(const fs::path& dir) {
+    std::set<std::string> paths;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) paths.insert(e.path().string());
+    return paths;
+}
+
+// Real Playwright and Chromium on the fixture (about 15 s): HT_PLAYWRIGHT_E2E=1 turns it on.
+TEST(PlaywrightRealFixture, RunsABatchWithTheStatusesPlainPlaywrightGives) {
+    fs::path fixture = fs::path(HT_SOURCE_DIR) / "tests/fixtures/playwright-statuses";
+    if (!::getenv("HT_PLAYWRIGHT_E2E")) GTEST_SKIP() << "set HT_PLAYWRIGHT_E2E=1 to run";
+    ASSERT_TRUE(fs::exists(fixture / "node_modules/@playwright/test/cli.js"))
+        << "run scripts/setup.sh";
+    auto plugin = make_playwright_plugin(util::make_process_runner());
+    DiscoverRequest discover;
+    discover.project_dir = fixture;
+    auto found = plugin->discover(discover);
+    ASSERT_TRUE(found) << found.error().message;
+    EXPECT_EQ(found->tests.size(), 78u);
+
+    TempDir task, work;
+    fs::copy(fixture, task.path(), fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    fs::remove_all(task.path() / "test-results");
+    auto before = tree(task.path());
+    BatchRequest req;
+    req.task_root = task.path();
+    req.work_dir = work.path();
+    req.options = Json{{"workers", 2}};
+    for (const auto& t : found->tests) {
+        if ((t.project == "alpha" &&
+             (t.file == "basic.spec.ts" || t.file == "expected-failures.spec.ts")) ||
+            (t.project == "beta" && t.title_path.back() == "has a › separator inside"))
+            req.tests.push_back(t);
+    }
+    BatchOutcome out = plugin->run_batch(req);
+    EXPECT_EQ(out.error, "") << out.log_tail;
+    std::map<std::string, TestOutcome> by_title;
+    for (const auto& o : out.outcomes) {
+        for (const auto& t : req.tests) {
+            if (t.id == o.id) by_title[t.title_path.back()] = o;
+        }
+    }
+    EXPECT_EQ(by_title.size(), req.tests.size());
+    EXPECT_EQ(out.outcomes.size(), req.tests.size());
+    const std::map<std::string, std::string> expected = {
+        {"passes with a page", "passed"},
+        {"fails an expect", "failed"},
+        {"throws an error", "failed"},
+        {"times out", "failed"},
+        {"passes without a page", "passed"},
+        {"is expected to fail and fails", "passed"},
+        {"is expected to fail but passes", "failed"},
+        {"fails on the first attempt only", "failed"},
+        {"has a › separator inside", "passed"}};
+    for (const auto& [title, status] : expected) EXPECT_EQ(by_title[title].status, status) << title;
+    EXPECT_EQ(by_title["times out"].framework_status, "timedOut");
+    EXPECT_TRUE(fs::is_regular_file(out.blob_report));
+    EXPECT_EQ(tree(task.path()), before);  // the task root is read-only in a function
 }
 
 }  // namespace

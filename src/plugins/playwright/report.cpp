@@ -103,7 +103,8 @@ void fill_error(TestOutcome& o, const Json& test, const Json& result, const std:
     std::string location;
     for (const auto& e : json_get<Json>(result, "errors", Json::array())) {
         messages.push_back(util::strip_ansi(json_get<std::string>(e, "message", "")));
-        if (location.empty()) location = location_text(json_get<Json>(e, "location", Json()), root_dir);
+        if (location.empty())
+            location = location_text(json_get<Json>(e, "location", Json()), root_dir);
     }
     Json error = json_get<Json>(result, "error", Json::object());
     std::string stack = util::strip_ansi(json_get<std::string>(error, "stack", ""));
@@ -140,7 +141,36 @@ std::string outcome_status(const Json& test) {
     return "failed";
 }
 
-util::Result<ReportOutcomes> parse_report(const Json& report, const fs::path& attachments_dir) {
+namespace {
+
+TestOutcome outcome_of(const SpecTest& t, const Json& results, const std::string& root_dir,
+                       const fs::path& attachments_dir) {
+    const Json& last = results.back();
+    TestOutcome o;
+    o.id = spec_test_id(t);
+    o.status = outcome_status(*t.test);
+    std::string last_status = json_get<std::string>(last, "status", "");
+    o.framework_status = framework_status(*t.test, last_status);
+    o.duration_ms = static_cast<std::int64_t>(json_get<double>(last, "duration", 0));
+    std::int64_t start = util::parse_iso8601_ms(json_get<std::string>(last, "startTime", ""));
+    o.start_ms = start < 0 ? 0 : start;
+    o.retry = json_get<int>(last, "retry", 0);
+    if (o.status == "failed") fill_error(o, *t.test, last, root_dir);
+    // A flaky test passed in the end; what failed before is the interesting part.
+    if (o.status == "flaky") {
+        for (const auto& r : results) {
+            if (!json_get<Json>(r, "errors", Json::array()).empty())
+                fill_error(o, *t.test, r, root_dir);
+        }
+    }
+    o.attachments = attachments_of(last, o.id, attachments_dir);
+    return o;
+}
+
+}  // namespace
+
+util::Result<ReportOutcomes> parse_report(const Json& report, const fs::path& attachments_dir,
+                                          NotStarted not_started) {
     if (!report.is_object() || !report.contains("suites") || !report.contains("config"))
         return util::make_error("the file is not a Playwright JSON report");
     std::string root_dir = json_get<std::string>(report["config"], "rootDir", "");
@@ -150,27 +180,17 @@ util::Result<ReportOutcomes> parse_report(const Json& report, const fs::path& at
 
     for_each_spec_test(report, [&](const SpecTest& t) {
         Json results = json_get<Json>(*t.test, "results", Json::array());
-        if (results.empty()) return;  // never started
-        const Json& last = results.back();
-        TestOutcome o;
-        o.id = spec_test_id(t);
-        o.status = outcome_status(*t.test);
-        std::string last_status = json_get<std::string>(last, "status", "");
-        o.framework_status = framework_status(*t.test, last_status);
-        o.duration_ms = static_cast<std::int64_t>(json_get<double>(last, "duration", 0));
-        std::int64_t start = util::parse_iso8601_ms(json_get<std::string>(last, "startTime", ""));
-        o.start_ms = start < 0 ? 0 : start;
-        o.retry = json_get<int>(last, "retry", 0);
-        if (o.status == "failed") fill_error(o, *t.test, last, root_dir);
-        // A flaky test passed in the end; what failed before is the interesting part.
-        if (o.status == "flaky") {
-            for (const auto& r : results) {
-                if (!json_get<Json>(r, "errors", Json::array()).empty())
-                    fill_error(o, *t.test, r, root_dir);
+        if (results.empty()) {
+            if (not_started == NotStarted::skipped) {
+                TestOutcome o;
+                o.id = spec_test_id(t);
+                o.status = o.framework_status = "skipped";
+                o.error_message = "Did not run.";  // Playwright's words for these
+                out.outcomes.push_back(std::move(o));
             }
+            return;
         }
-        o.attachments = attachments_of(last, o.id, attachments_dir);
-        out.outcomes.push_back(std::move(o));
+        out.outcomes.push_back(outcome_of(t, results, root_dir, attachments_dir));
     });
     return out;
 }

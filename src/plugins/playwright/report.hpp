@@ -21,8 +21,14 @@ struct ReportOutcomes {
 // last result was interrupted counts as failed. `test` is one per-project test object.
 std::string outcome_status(const Json& test);
 
-// Tests that never started (no results) are left out. Attachments given inline (base64 body)
-// are written to files under `attachments_dir`. Fails only when `report` is not a report.
-util::Result<ReportOutcomes> parse_report(const Json& report, const fs::path& attachments_dir);
+// What to do with tests that have no result. After a run that ended on its own they are what
+// Playwright calls "did not run" (a dependency project failed) and counts as skipped; after an
+// interrupted run they simply had no time and are left out, so they can run again.
+enum class NotStarted { skipped, left_out };
+
+// Attachments given inline (base64 body) are written to files under `attachments_dir`. Fails
+// only when `report` is not a Playwright JSON report.
+util::Result<ReportOutcomes> parse_report(const Json& report, const fs::path& attachments_dir,
+                                          NotStarted not_started);
 
 }  // namespace hypertest::plugins::playwright

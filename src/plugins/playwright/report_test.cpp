@@ -25,7 +25,7 @@ Parsed parse(const std::string& report_name, const fs::path& attachments) {
     Parsed p;
     for (auto& t : parse_list_json(data_json("list.json"), std::nullopt).take_or_fatal().tests)
         p.cases[t.id] = t;
-    auto r = parse_report(data_json(report_name), attachments).take_or_fatal();
+    auto r = parse_report(data_json(report_name), attachments, NotStarted::skipped).take_or_fatal();
     for (auto& o : r.outcomes) p.by_id[o.id] = o;
     return p;
 }
@@ -86,7 +86,8 @@ TEST(PlaywrightReport, KeepsFrameworkStatusTimingAndErrors) {
     const auto& timeout = outcome(p, "alpha", "times out");
     EXPECT_EQ(timeout.framework_status, "timedOut");
     EXPECT_NE(timeout.error_message.find("Test timeout of 1000ms exceeded."), std::string::npos);
-    EXPECT_NE(timeout.error_message.find("waiting for locator('#never-appears')"), std::string::npos);
+    EXPECT_NE(timeout.error_message.find("waiting for locator('#never-appears')"),
+              std::string::npos);
     EXPECT_EQ(timeout.error_location, "basic.spec.ts:21:40");
 
     const auto& expect_failure = outcome(p, "beta", "fails an expect");
@@ -114,7 +115,7 @@ TEST(PlaywrightReport, WritesInlineAttachmentsToFiles) {
             }
         }
     });
-    auto parsed = parse_report(report, dir.path()).take_or_fatal();
+    auto parsed = parse_report(report, dir.path(), NotStarted::skipped).take_or_fatal();
     std::map<std::string, Attachment> by_name;
     for (const auto& o : parsed.outcomes) {
         for (const auto& a : o.attachments) {
@@ -145,7 +146,7 @@ TEST(PlaywrightReport, KeepsAttachmentsGivenByPath) {
             }
         }
     });
-    auto parsed = parse_report(report, dir.path()).take_or_fatal();
+    auto parsed = parse_report(report, dir.path(), NotStarted::skipped).take_or_fatal();
     int with_html = 0;
     for (const auto& o : parsed.outcomes) {
         for (const auto& a : o.attachments) with_html += a.path == html;
@@ -156,7 +157,8 @@ TEST(PlaywrightReport, KeepsAttachmentsGivenByPath) {
 
 TEST(PlaywrightReport, RetriedTestsReportFlakyAndTheLastAttempt) {
     TempDir dir;
-    auto r = parse_report(data_json("report-retries.json"), dir.path()).take_or_fatal();
+    auto r = parse_report(data_json("report-retries.json"), dir.path(), NotStarted::skipped)
+                 .take_or_fatal();
     Parsed p = parse("report-retries.json", dir.path());
     EXPECT_EQ(r.outcomes.size(), 8u);
     const auto& flaky = outcome(p, "alpha", "fails on the first attempt only");
@@ -172,12 +174,30 @@ TEST(PlaywrightReport, RetriedTestsReportFlakyAndTheLastAttempt) {
 
 TEST(PlaywrightReport, InterruptedRunLeavesOutTestsThatNeverStarted) {
     TempDir dir;
-    auto r = parse_report(data_json("report-interrupted.json"), dir.path()).take_or_fatal();
+    auto r = parse_report(data_json("report-interrupted.json"), dir.path(), NotStarted::left_out)
+                 .take_or_fatal();
     ASSERT_EQ(r.outcomes.size(), 2u);  // the report lists 72 tests; two had started
     EXPECT_EQ(r.outcomes[0].status, "passed");
     EXPECT_EQ(r.outcomes[1].status, "failed");
     EXPECT_EQ(r.outcomes[1].framework_status, "interrupted");
     EXPECT_EQ(r.outcomes[1].error_message, "Test was interrupted before it finished.");
+}
+
+TEST(PlaywrightReport, TestsThatDidNotRunAfterAFailedDependencyAreSkipped) {
+    TempDir dir;
+    // Project "main" depends on "setup", whose only test failed: Playwright did not run "one".
+    Json report = data_json("report-dependency-failed.json");
+    auto r = parse_report(report, dir.path(), NotStarted::skipped).take_or_fatal();
+    ASSERT_EQ(r.outcomes.size(), 2u);
+    EXPECT_EQ(r.outcomes[0].status, "failed");
+    EXPECT_EQ(r.outcomes[0].id, make_test_id("setup", "auth.setup.ts", {"log in"}));
+    EXPECT_EQ(r.outcomes[1].id, make_test_id("main", "a.spec.ts", {"one"}));
+    EXPECT_EQ(r.outcomes[1].status, "skipped");
+    EXPECT_EQ(r.outcomes[1].error_message, "Did not run.");
+    // The same tests after an interrupted run: no result means no time, not a decision.
+    auto interrupted = parse_report(report, dir.path(), NotStarted::left_out).take_or_fatal();
+    ASSERT_EQ(interrupted.outcomes.size(), 1u);
+    EXPECT_EQ(interrupted.outcomes[0].status, "failed");
 }
 
 TEST(PlaywrightReport, TruncatesHugeErrorsAndRejectsOtherDocuments) {
@@ -188,10 +208,11 @@ TEST(PlaywrightReport, TruncatesHugeErrorsAndRejectsOtherDocuments) {
             for (auto& e : r["errors"]) e["message"] = std::string(100000, 'x') + "é";
         }
     });
-    auto parsed = parse_report(report, dir.path()).take_or_fatal();
+    auto parsed = parse_report(report, dir.path(), NotStarted::skipped).take_or_fatal();
     for (const auto& o : parsed.outcomes) EXPECT_LT(o.error_message.size(), 17u * 1024);
-    EXPECT_FALSE(parse_report(Json::array(), dir.path()));
-    EXPECT_FALSE(parse_report(data_json("list-broken.json").at("errors"), dir.path()));
+    EXPECT_FALSE(parse_report(Json::array(), dir.path(), NotStarted::skipped));
+    EXPECT_FALSE(
+        parse_report(data_json("list-broken.json").at("errors"), dir.path(), NotStarted::skipped));
 }
 
 }  // namespace

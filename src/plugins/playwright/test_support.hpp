@@ -29,7 +29,7 @@ inline util::Json data_json(const std::string& name) {
 }
 
 class TempDir {
-public:
+  public:
     TempDir() {
         std::string tmpl = (fs::temp_directory_path() / "ht-pw-test-XXXXXX").string();
         m_path = ::mkdtemp(tmpl.data());
@@ -42,7 +42,7 @@ public:
     TempDir& operator=(const TempDir&) = delete;
     const fs::path& path() const { return m_path; }
 
-private:
+  private:
     fs::path m_path;
 };
 
@@ -52,7 +52,7 @@ inline void install_fake_playwright(const fs::path& project, const std::string& 
 }
 
 class FakeProcessRunner : public util::ProcessRunner {
-public:
+  public:
     util::Result<util::ProcessResult> run(const util::ProcessSpec& spec) override {
         calls.push_back(spec);
         if (start_error) return *start_error;

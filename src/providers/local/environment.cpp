@@ -1,5 +1,6 @@
 #include "providers/local/environment.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -52,6 +53,15 @@ std::string log_stem() {
            std::to_string(++serial);
 }
 
+std::string read_small_file(const fs::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    char buf[1024];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
 // Every process below root, found through /proc. The runner starts the framework in process
 // groups of its own, so killing the runner's group alone could leave them running.
 std::vector<pid_t> descendants(pid_t root) {
@@ -60,8 +70,8 @@ std::vector<pid_t> descendants(pid_t root) {
     for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
         std::string name = it->path().filename().string();
         if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::ifstream in(it->path() / "stat");
-        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        // Plain read(2): the process may vanish meanwhile (ESRCH), which streams throw on.
+        std::string stat = read_small_file(it->path() / "stat");
         auto close = stat.rfind(')');  // the command name may contain spaces and parentheses
         if (close == std::string::npos) continue;
         char state = 0;

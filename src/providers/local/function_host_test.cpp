@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <iostream>
 #include <set>
 #include <thread>
 
@@ -53,6 +54,15 @@ struct Host {
         opts.task_root_override = tmp.path() / "task";
         fs::create_directories(opts.task_root_override);
         fs::create_directories(opts.storage_root);
+    }
+    ~Host() {
+        if (!::testing::Test::HasFailure()) return;
+        std::error_code ec;
+        for (fs::directory_iterator it(opts.function_dir / "logs", ec), end; !ec && it != end;
+             it.increment(ec)) {
+            auto text = util::read_file(it->path());
+            std::cerr << "--- " << it->path().filename().string() << ":\n" << (text ? *text : "") << "\n";
+        }
     }
     Functions& functions() {
         if (!fn) fn = make_function_host(opts);
@@ -105,6 +115,7 @@ TEST(FunctionHost, WarmEnvironmentServesTheNextInvocation) {
 
 TEST(FunctionHost, NeverRunsMoreThanConcurrencyEnvironments) {
     Host h(2);
+    Functions& fn = h.functions();  // created before the threads share it
     std::mutex m;
     std::set<int> pids;
     std::atomic<int> cold{0}, errors{0};
@@ -112,7 +123,7 @@ TEST(FunctionHost, NeverRunsMoreThanConcurrencyEnvironments) {
     std::vector<std::thread> threads;
     for (int i = 0; i < 6; ++i) {
         threads.emplace_back([&] {
-            auto r = h.functions().invoke({{"mode", "sleep"}, {"ms", 150}}, milliseconds(10000));
+            auto r = fn.invoke({{"mode", "sleep"}, {"ms", 150}}, milliseconds(10000));
             if (!r || r->function_error) {
                 ++errors;
                 return;

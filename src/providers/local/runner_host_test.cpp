@@ -2,13 +2,32 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include "plugins/model.hpp"
+#include "providers/local/environment.hpp"
 #include "providers/local/function_host.hpp"
+#include "util/fs.hpp"
 #include "util/process.hpp"
 
 namespace hypertest::providers {
 namespace {
 
 using std::chrono::milliseconds;
+
+class TempDir {
+public:
+    TempDir() {
+        std::string t = (fs::temp_directory_path() / "ht-runner-host-XXXXXX").string();
+        m_path = ::mkdtemp(t.data());
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(m_path, ec);
+    }
+    const fs::path& path() const { return m_path; }
+
+private:
+    fs::path m_path;
+};
 
 TEST(RunnerBinary, PrintsItsVersion) {
     util::ProcessSpec spec;
@@ -30,8 +49,8 @@ TEST(RunnerBinary, ExplainsAMissingRuntimeApi) {
 }
 
 TEST(RunnerOnHost, BadEventsAreFunctionErrorsAndTheRunnerStaysWarm) {
-    std::string t = (fs::temp_directory_path() / "ht-runner-host-XXXXXX").string();
-    fs::path tmp = ::mkdtemp(t.data());
+    TempDir dir;
+    const fs::path& tmp = dir.path();
     FunctionHostOptions o;
     o.function_name = "runner-test";
     o.function_dir = tmp / "fn";
@@ -59,8 +78,37 @@ TEST(RunnerOnHost, BadEventsAreFunctionErrorsAndTheRunnerStaysWarm) {
             << unknown->error_message;
         EXPECT_EQ(unknown->init_ms, 0);  // the same runtime answered: warm
     }
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
+}
+
+// The runner empties /tmp between invocations; in the sandbox the host's storage (and task
+// root) may be mounted below /tmp and must survive that.
+TEST(RunnerOnHost, SandboxedRunnerCleansTmpWithoutTouchingMountedStorage) {
+    if (!bubblewrap_status()) GTEST_SKIP() << "bubblewrap does not work here";
+    TempDir dir;
+    const fs::path& tmp = dir.path();
+    FunctionHostOptions o;
+    o.function_name = "runner-test";
+    o.function_dir = tmp / "fn";
+    o.image_layout_dir = tmp / "image";
+    o.runner_path = HT_RUNNER_BINARY;
+    o.storage_root = tmp / "storage";
+    o.sandbox = SandboxMode::on;
+    o.task_root_override = tmp / "task";
+    fs::create_directories(o.task_root_override);
+    ASSERT_TRUE(util::write_file_atomic(o.storage_root / "keep/me.txt", "precious"));
+    plugins::InvocationEvent e;
+    e.run_id = "r";
+    e.invocation_id = "i";
+    e.plugin = "playwright";  // fails to run in an empty task root; the answer still comes
+    e.storage.root = o.storage_root.string();
+    {
+        auto fn = make_function_host(o);
+        auto r = fn->invoke(plugins::to_json(e), milliseconds(20000));
+        ASSERT_TRUE(r);
+        EXPECT_FALSE(r->function_error) << r->error_message;
+        EXPECT_EQ(r->payload["invocationId"], "i");
+    }
+    EXPECT_EQ(util::read_file(o.storage_root / "keep/me.txt").value(), "precious");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -42,7 +43,12 @@ int main() {
     int served = 0;
     while (true) {
         auto next = http->send({"GET", base + "/invocation/next", {}, {}, std::chrono::milliseconds(0)});
-        if (!next || next->status != 200) return 2;
+        if (!next || next->status != 200) {
+            std::fprintf(stderr, "fake runtime: /next failed: %s\n",
+                         next ? ("HTTP " + std::to_string(next->status)).c_str()
+                              : next.error().message.c_str());
+            return 2;
+        }
         std::string id = next->header("lambda-runtime-aws-request-id");
         auto event = util::parse_json(next->body, "event");
         util::Json e = event ? *event : util::Json::object();
