@@ -37,7 +37,8 @@ std::map<std::string, double> read_timings(Session& s) {
     if (!got || !*got) return out;
     auto j = util::parse_json(**got, "timing history");
     if (!j || !j->is_object()) return out;
-    for (const auto& [id, v] : util::json_get<Json>(*j, "tests", Json::object()).items()) {
+    const Json tests = util::json_get<Json>(*j, "tests", Json::object());
+    for (const auto& [id, v] : tests.items()) {
         if (v.is_number()) out[id] = v.get<double>();
     }
     return out;
