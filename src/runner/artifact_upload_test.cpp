@@ -3,26 +3,13 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include "util/temp_dir.hpp"
 #include "util/fs.hpp"
 
 namespace hypertest::runner {
 namespace {
 
-class TempDir {
-public:
-    TempDir() {
-        std::string t = (fs::temp_directory_path() / "ht-upload-test-XXXXXX").string();
-        m_path = ::mkdtemp(t.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    const fs::path& path() const { return m_path; }
-
-private:
-    fs::path m_path;
-};
+using util::TempDir;
 
 fs::path write(const fs::path& p, const std::string& content) {
     EXPECT_TRUE(util::write_file_atomic(p, content));

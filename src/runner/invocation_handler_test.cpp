@@ -3,27 +3,14 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include "util/temp_dir.hpp"
 #include "util/fs.hpp"
 #include "util/time.hpp"
 
 namespace hypertest::runner {
 namespace {
 
-class TempDir {
-public:
-    TempDir() {
-        std::string t = (fs::temp_directory_path() / "ht-handler-test-XXXXXX").string();
-        m_path = ::mkdtemp(t.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    const fs::path& path() const { return m_path; }
-
-private:
-    fs::path m_path;
-};
+using util::TempDir;
 
 // Runner side only: records the request and writes a screenshot per test in the work dir.
 class FakePlugin : public plugins::Plugin {

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "util/temp_dir.hpp"
 #include "oci/image.hpp"
 #include "providers/local/environment.hpp"
 #include "util/fs.hpp"
@@ -19,21 +20,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class TempDir {
-public:
-    TempDir() {
-        std::string t = (fs::temp_directory_path() / "ht-host-test-XXXXXX").string();
-        m_path = ::mkdtemp(t.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    const fs::path& path() const { return m_path; }
-
-private:
-    fs::path m_path;
-};
+using util::TempDir;
 
 bool alive(int pid) { return ::kill(pid, 0) == 0; }
 

@@ -3,26 +3,13 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include "util/temp_dir.hpp"
 #include "util/fs.hpp"
 
 namespace hypertest::providers {
 namespace {
 
-class TempDir {
-public:
-    TempDir() {
-        std::string t = (fs::temp_directory_path() / "ht-local-test-XXXXXX").string();
-        m_path = ::mkdtemp(t.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    const fs::path& path() const { return m_path; }
-
-private:
-    fs::path m_path;
-};
+using util::TempDir;
 
 ProviderContext context(const fs::path& project, Json config = Json::object()) {
     ProviderContext ctx;

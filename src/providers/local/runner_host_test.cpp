@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include "util/temp_dir.hpp"
 #include "plugins/model.hpp"
 #include "providers/local/environment.hpp"
 #include "providers/local/function_host.hpp"
@@ -13,21 +14,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class TempDir {
-public:
-    TempDir() {
-        std::string t = (fs::temp_directory_path() / "ht-runner-host-XXXXXX").string();
-        m_path = ::mkdtemp(t.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    const fs::path& path() const { return m_path; }
-
-private:
-    fs::path m_path;
-};
+using util::TempDir;
 
 TEST(RunnerBinary, PrintsItsVersion) {
     util::ProcessSpec spec;
