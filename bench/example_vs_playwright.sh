@@ -37,7 +37,7 @@ find_hypertest() {
     die "no hypertest binary in ${HT_BIN:-$repo_root/build/release/bin} or on PATH; build it or set HT_BIN"
   fi
 }
-hypertest="$(find_hypertest)"
+hypertest="$(realpath "$(find_hypertest)")"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/ht-bench.XXXXXX")"
 cleanup() {
