@@ -5,7 +5,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 debs=(cmake g++ make pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
   libcli11-dev libarchive-dev zlib1g-dev libcpp-httplib-dev libgtest-dev libgmock-dev
-  chromium bubblewrap)
+  chromium bubblewrap docker-registry skopeo apache2-utils)
 
 missing=()
 for p in "${debs[@]}"; do
@@ -20,7 +20,7 @@ fi
 
 # JS side: pinned in package-lock.json files; never downloads a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-for dir in examples/playwright tests/fixtures/playwright-statuses; do
+for dir in examples/playwright tests/fixtures/playwright-statuses tests/fixtures/aws-emulator; do
   if [[ -f "$here/$dir/package.json" ]]; then
     (cd "$here/$dir" && { [[ -d node_modules/@playwright/test ]] || npm ci --no-audit --no-fund --loglevel=error; })
   fi
