@@ -20,8 +20,9 @@ fi
 
 # JS side: pinned in package-lock.json files; never downloads a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-for dir in examples/playwright tests/fixtures/playwright-statuses tests/fixtures/aws-emulator; do
+for dir in examples/playwright tests/fixtures/playwright-statuses tools/aws-emulator; do
   if [[ -f "$here/$dir/package.json" ]]; then
-    (cd "$here/$dir" && { [[ -d node_modules/@playwright/test ]] || npm ci --no-audit --no-fund --loglevel=error; })
+    # npm ci leaves node_modules/.package-lock.json behind: skip directories already installed.
+    (cd "$here/$dir" && { [[ -f node_modules/.package-lock.json ]] || npm ci --no-audit --no-fund --loglevel=error; })
   fi
 done

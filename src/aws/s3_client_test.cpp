@@ -1,4 +1,4 @@
-// The S3 client against s3rver (tests/fixtures/aws-emulator). s3rver 3.7.1 parses SigV4
+// The S3 client against s3rver (tools/aws-emulator). s3rver 3.7.1 parses SigV4
 // Authorization headers and checks the access key id but not the signature itself; signature
 // correctness is covered by sigv4_vectors_test.cpp. Skipped when Node or the fixture's
 // node_modules are missing (run `npm ci` there).
@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path k_fixture = fs::path(HT_SOURCE_DIR) / "tests" / "fixtures" / "aws-emulator";
+const fs::path k_fixture = fs::path(HT_SOURCE_DIR) / "tools" / "aws-emulator";
 
 class S3rver {
 public:
@@ -73,8 +73,12 @@ std::unique_ptr<S3Client> client_for(const S3rver& server, const std::string& ke
                                      {"AWS_ENDPOINT_URL_S3", server.url()}, {"AWS_EC2_METADATA_DISABLED", "true"}});
     auto endpoint = resolve_endpoint(system, "S3", "us-east-1");
     EXPECT_TRUE(endpoint.ok());
-    return make_s3_client({*endpoint, util::make_curl_http_client(),
-                           std::shared_ptr<CredentialsProvider>(make_env_provider(system)), util::now_ms});
+    S3Config config;
+    config.endpoint = *endpoint;
+    config.http = util::make_curl_http_client();
+    config.credentials = std::shared_ptr<CredentialsProvider>(make_env_provider(system));
+    config.now_ms = util::now_ms;
+    return make_s3_client(std::move(config));
 }
 
 TEST(S3ClientEmulator, PutGetListWithSignatureChecks) {

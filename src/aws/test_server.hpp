@@ -17,6 +17,7 @@ struct Seen {
     std::string path;
     std::string body;
     httplib::Headers headers;
+    httplib::Params params;  // the decoded query
     std::string header(const std::string& name) const {
         auto it = headers.find(name);
         return it == headers.end() ? std::string() : it->second;
@@ -36,6 +37,7 @@ public:
     void get(const std::string& path, Handler h) { m_server.Get(path, recorded(std::move(h))); }
     void put(const std::string& path, Handler h) { m_server.Put(path, recorded(std::move(h))); }
     void post(const std::string& path, Handler h) { m_server.Post(path, recorded(std::move(h))); }
+    void del(const std::string& path, Handler h) { m_server.Delete(path, recorded(std::move(h))); }
     void start() {
         m_port = m_server.bind_to_any_port("127.0.0.1");
         m_thread = std::thread([this] { m_server.listen_after_bind(); });
@@ -53,7 +55,7 @@ private:
         return [this, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
             {
                 std::lock_guard lock(m_mutex);
-                m_seen.push_back({req.method, req.path, req.body, req.headers});
+                m_seen.push_back({req.method, req.path, req.body, req.headers, req.params});
             }
             h(req, res);
         };

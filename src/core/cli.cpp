@@ -40,7 +40,7 @@ int run_cli(int argc, char** argv) {
     Options o;
     std::string config;
     bool quiet = false, json = false, verbose = false, plan = false;
-    int concurrency = 0;
+    int concurrency = 0, retries = 0;
     app.add_option("-c,--config", config, "Config file (default: hypertest.config.{json,js,mjs} here or above)");
     app.add_flag("-q,--quiet", quiet, "Plain lines instead of the live view (automatic when stdout is not a TTY)");
     app.add_flag("--json", json, "JSON lines events on stdout");
@@ -50,6 +50,10 @@ int run_cli(int argc, char** argv) {
     app.add_option("--grep-invert", o.grep_invert, "Skip tests that match this regex");
     app.add_option("--project", o.projects, "Only tests of this project (repeatable)");
     app.add_flag("-v,--verbose", verbose, "Diagnostic logging on stderr");
+    app.add_option("--retries", retries, "Re-run failed tests up to N times in fresh invocations (overrides the config)");
+    app.add_option("--max-failures", o.max_failures, "Stop dispatching after N failed tests; the rest end cancelled");
+    app.add_flag("--fail-on-flaky", o.fail_on_flaky, "A flaky test (passed on a retry) fails the run");
+    app.add_flag("--last-failed", o.last_failed, "Only the tests that failed or were cancelled in the last run");
 
     auto* init = app.add_subcommand("init", "Write a hypertest.config.json (asks on a TTY)");
     init->add_flag("-f,--force", o.force, "Overwrite an existing config");
@@ -75,6 +79,7 @@ int run_cli(int argc, char** argv) {
     }
     if (!config.empty()) o.config_path = config;
     if (app.count("--concurrency")) o.concurrency = concurrency;
+    if (app.count("--retries")) o.retries = retries;
     o.mode = json ? OutputMode::json : (quiet || !::isatty(1)) ? OutputMode::plain : OutputMode::tty;
     util::set_log_level(verbose ? util::LogLevel::debug : util::LogLevel::warn);
     install_signal_handlers();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "oci/base_image.hpp"
 #include "plugins/playwright/playwright_plugin.hpp"
 #include "plugins/plugin.hpp"
 #include "providers/provider.hpp"
@@ -17,12 +18,13 @@ using util::Fatal;
 const std::vector<std::string> k_top_keys = {
     "$schema",          "concurrency",     "imageName",       "resultsFileName",
     "buildManifestFileName", "junitFileName", "htmlReportDir", "driftDetectionPolicy",
-    "testRunner",       "cloudProvider",   "invocationRetries"};
+    "testRunner",       "cloudProvider",   "invocationRetries", "retries"};
 
 // Keys of the earlier tool's AWS provider, accepted in cloudProvider of any provider so a
-// config can switch providers by name alone.
+// config can switch providers by name alone, and the image keys every provider uses.
 const std::vector<std::string> k_aws_keys = {"baseImage",    "region",     "ecrRegistry",
-                                             "functionName", "bucketName", "lambdaUpdateMaxWaitTime"};
+                                             "functionName", "bucketName", "lambdaUpdateMaxWaitTime",
+                                             "platform"};
 
 std::string where(const fs::path& file) { return " in " + file.filename().string(); }
 
@@ -50,6 +52,26 @@ std::string get_string(const Json& obj, const char* key, const std::string& pref
                     it->dump() + ")");
     }
     return it->get<std::string>();
+}
+
+// cloudProvider.baseImage and cloudProvider.platform, checked here so every command fails early.
+void read_image_keys(const Json& cp, Config& c, const fs::path& file) {
+    c.base_image = get_string(cp, "baseImage", "cloudProvider.", "", file);
+    if (!c.base_image.empty()) {
+        auto source = oci::parse_base_source(c.base_image);
+        if (!source) {
+            throw Fatal("\"cloudProvider.baseImage\"" + where(file) + ": " +
+                        source.error().message);
+        }
+    }
+    std::string platform = get_string(cp, "platform", "cloudProvider.", c.platform, file);
+    auto parsed = oci::parse_platform(platform);
+    if (!parsed || parsed->os != "linux" ||
+        (parsed->architecture != "amd64" && parsed->architecture != "arm64")) {
+        throw Fatal("\"cloudProvider.platform\"" + where(file) +
+                    " must be \"linux/amd64\" or \"linux/arm64\" (got \"" + platform + "\")");
+    }
+    c.platform = parsed->text();
 }
 
 int get_int(const Json& obj, const char* key, int lo, int hi, int fallback, const fs::path& file) {
@@ -107,6 +129,7 @@ Config config_from_json(const Json& j, const fs::path& file) {
     c.project_dir = file.parent_path();
     c.concurrency = get_int(j, "concurrency", 1, 10000, 0, file);
     c.invocation_retries = get_int(j, "invocationRetries", 0, 10, 2, file);
+    c.retries = get_int(j, "retries", 0, 10, 0, file);
     c.image_name = get_string(j, "imageName", "", c.image_name, file);
     c.results_file_name = get_string(j, "resultsFileName", "", c.results_file_name, file);
     c.manifest_file_name = get_string(j, "buildManifestFileName", "", c.manifest_file_name, file);
@@ -154,6 +177,7 @@ Config config_from_json(const Json& j, const fs::path& file) {
         check_keys(*cp, keys, "cloudProvider.", file);
         c.provider_config = *cp;
         c.function_name = get_string(*cp, "functionName", "cloudProvider.", c.function_name, file);
+        read_image_keys(*cp, c, file);
     }
     c.provider_config["name"] = c.provider_name;
     return c;

@@ -28,7 +28,12 @@ struct Config {
     std::string provider_name = "local";
     Json provider_config = Json::object();
     std::string function_name = "hypertest";
+    // cloudProvider.baseImage: "oci:<layout>[:tag]" or "host[:port]/repo[:tag|@digest]";
+    // empty: the image holds the project's two layers only.
+    std::string base_image;
+    std::string platform = "linux/amd64";  // cloudProvider.platform, normalised
     int invocation_retries = 2;  // re-queues of tests whose invocation failed
+    int retries = 0;             // fresh re-runs of failed tests
 };
 
 const std::vector<std::string>& config_file_names();

@@ -53,6 +53,36 @@ TEST(Config, AcceptsTheEarlierToolsKeys) {
     EXPECT_EQ(c.function_name, "fn");
 }
 
+TEST(Config, BaseImageAndPlatform) {
+    Config plain = config_from_json(Json::parse(R"({"testRunner": {"name": "playwright"}})"),
+                                    "/p/hypertest.config.json");
+    EXPECT_EQ(plain.base_image, "");
+    EXPECT_EQ(plain.platform, "linux/amd64");
+    Config c = config_from_json(
+        Json::parse(R"({"testRunner": {"name": "playwright"},
+                        "cloudProvider": {"baseImage": "oci:base:host-base", "platform": "arm64"}})"),
+        "/p/hypertest.config.json");
+    EXPECT_EQ(c.base_image, "oci:base:host-base");
+    EXPECT_EQ(c.platform, "linux/arm64");
+    Config reg = config_from_json(
+        Json::parse(R"({"testRunner": {"name": "playwright"},
+                        "cloudProvider": {"baseImage": "127.0.0.1:5000/base@sha256:)" +
+                    std::string(64, 'a') + R"("}})"),
+        "/p/hypertest.config.json");
+    EXPECT_EQ(reg.base_image, "127.0.0.1:5000/base@sha256:" + std::string(64, 'a'));
+
+    std::string bad_ref = error_of(Json::parse(
+        R"({"testRunner": {"name": "playwright"}, "cloudProvider": {"baseImage": "node:22"}})"));
+    EXPECT_NE(bad_ref.find("cloudProvider.baseImage"), std::string::npos) << bad_ref;
+    EXPECT_NE(bad_ref.find("oci:<layout dir>"), std::string::npos) << bad_ref;
+    std::string bad_platform = error_of(Json::parse(
+        R"({"testRunner": {"name": "playwright"}, "cloudProvider": {"platform": "windows/amd64"}})"));
+    EXPECT_NE(bad_platform.find("\"linux/amd64\" or \"linux/arm64\""), std::string::npos) << bad_platform;
+    EXPECT_NE(error_of(Json::parse(R"({"testRunner": {"name": "playwright"}, "cloudProvider": {"baseImage": 3}})"))
+                  .find("cloudProvider.baseImage"),
+              std::string::npos);
+}
+
 TEST(Config, UnknownKeySuggestsTheRightOne) {
     std::string e = error_of(Json::parse(R"({"concurency": 2, "testRunner": {"name": "playwright"}})"));
     EXPECT_NE(e.find("unknown key \"concurency\""), std::string::npos) << e;
@@ -70,6 +100,18 @@ TEST(Config, ConcurrencyZeroIsRejectedWithTheRange) {
     std::string e = error_of(Json::parse(R"({"concurrency": 0, "testRunner": {"name": "playwright"}})"));
     EXPECT_NE(e.find("\"concurrency\""), std::string::npos) << e;
     EXPECT_NE(e.find("from 1 to"), std::string::npos) << e;
+}
+
+TEST(Config, RetriesDefaultToZeroAndAreRangeChecked) {
+    Config c = config_from_json(Json::parse(R"({"testRunner": {"name": "playwright"}})"),
+                                "/p/hypertest.config.json");
+    EXPECT_EQ(c.retries, 0);
+    c = config_from_json(Json::parse(R"({"retries": 3, "testRunner": {"name": "playwright"}})"),
+                         "/p/hypertest.config.json");
+    EXPECT_EQ(c.retries, 3);
+    std::string e = error_of(Json::parse(R"({"retries": 11, "testRunner": {"name": "playwright"}})"));
+    EXPECT_NE(e.find("\"retries\""), std::string::npos) << e;
+    EXPECT_NE(e.find("from 0 to 10"), std::string::npos) << e;
 }
 
 TEST(Config, MissingOrUnknownRunner) {

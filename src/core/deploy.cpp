@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+
+#include "oci/base_image.hpp"
+#include "oci/registry_client.hpp"
 
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
@@ -11,6 +15,11 @@ namespace hypertest::core {
 namespace {
 
 using util::Fatal;
+
+// Lambda's task root: the image's working directory, where both layers put the project.
+constexpr const char* k_task_root = "/var/task";
+constexpr const char* k_task_root_prefix = "var/task";
+constexpr const char* k_runner_entrypoint = "/usr/local/bin/hypertest-runner";
 
 // Runs fn as a reported step; a Fatal from it is reported as the step's error and rethrown.
 template <class Fn>
@@ -34,8 +43,11 @@ auto timed_step(Session& s, const std::string& name, Fn&& fn) {
 std::vector<std::string> own_outputs(const Session& s) {
     std::vector<std::string> names = {".hypertest", s.config.results_file_name,
                                       s.config.junit_file_name, s.config.html_report_dir};
+    fs::path base_layout;
+    if (auto source = oci::parse_base_source(s.config.base_image); source && source->is_layout())
+        base_layout = s.config.project_dir / source->layout_dir;
     for (const auto& dir : {s.provider->image_layout_dir(),
-                            fs::path(s.provider->storage().location().root)}) {
+                            fs::path(s.provider->storage().location().root), base_layout}) {
         if (dir.empty()) continue;
         auto rel = dir.lexically_relative(s.config.project_dir);
         if (!rel.empty() && *rel.begin() != "..") names.push_back(rel.begin()->string());
@@ -51,6 +63,61 @@ std::vector<std::string> without(std::vector<std::string> paths, const std::vect
     return paths;
 }
 
+std::string env_or_empty(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+// The configured base image, loaded into layout (pulled, or copied from a layout on disk);
+// nullopt when none is configured.
+std::optional<oci::BaseImage> load_base(Session& s, oci::ImageLayout& layout) {
+    if (s.config.base_image.empty()) return std::nullopt;
+    const std::string context = "cannot use the base image " + s.config.base_image +
+                                " (cloudProvider.baseImage)";
+    auto source = oci::parse_base_source(s.config.base_image).take_or_fatal(context);
+    auto platform = oci::parse_platform(s.config.platform).take_or_fatal("cloudProvider.platform");
+    util::Result<oci::BaseImage> base = util::make_error("not loaded");
+    if (source.is_layout()) {
+        if (source.layout_dir.is_relative()) source.layout_dir = s.config.project_dir / source.layout_dir;
+        base = oci::load_base_from_layout(source, platform, layout);
+    } else {
+        oci::RegistryOptions options;
+        options.insecure = util::json_get<bool>(s.config.provider_config, "insecureRegistry", false);
+        options.credentials = {env_or_empty("HYPERTEST_REGISTRY_USERNAME"),
+                               env_or_empty("HYPERTEST_REGISTRY_PASSWORD")};
+        options.credentials_hint = "set HYPERTEST_REGISTRY_USERNAME and HYPERTEST_REGISTRY_PASSWORD";
+        oci::RegistryClient client(source.registry.host, options, util::make_curl_http_client());
+        base = oci::pull_base_image(client, source, platform, layout);
+    }
+    if (!base) {
+        std::string message = context + ": " + base.error().message;
+        if (message.find("platform") != std::string::npos) {
+            message += "; use a base image built for " + platform.text() +
+                       ", or set cloudProvider.platform to the base image's platform";
+        }
+        throw Fatal(message);
+    }
+    return std::move(*base);
+}
+
+// Pushes the image to the provider's registry, when it has one, as a reported step whose
+// detail says what was uploaded and what the registry already had.
+void publish_image(Session& s, const std::string& digest) {
+    std::string registry = s.provider->image_registry();
+    if (registry.empty()) return;
+    auto start = std::chrono::steady_clock::now();
+    s.reporter->step("deploy", "push", StepState::starting, 0, "");
+    auto published = s.provider->publish_image(digest);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!published) {
+        std::string message = "cannot push the image to " + registry + ": " + published.error().message;
+        s.reporter->step("deploy", "push", StepState::error, secs, message);
+        throw Fatal(message);
+    }
+    s.reporter->step("deploy", "push", StepState::done, secs,
+                     "to " + registry + ": " + published->value_or(""));
+}
+
 }  // namespace
 
 Json to_json(const Manifest& m) {
@@ -61,16 +128,18 @@ Json to_json(const Manifest& m) {
     }
     Json tests = Json::array();
     for (const auto& t : m.tests) tests.push_back(plugins::to_json(t));
-    return {{"version", 1},
-            {"functionName", m.function_name},
-            {"imageDigest", m.image_digest},
-            {"inputsHash", m.inputs_hash},
-            {"layers", layers},
-            {"plugin", {{"name", m.plugin}, {"options", m.plugin_options},
-                        {"frameworkVersion", m.framework_version}}},
-            {"hypertestVersion", m.hypertest_version},
-            {"created", m.created},
-            {"tests", tests}};
+    Json j = {{"version", 1},
+              {"functionName", m.function_name},
+              {"imageDigest", m.image_digest},
+              {"inputsHash", m.inputs_hash},
+              {"layers", layers},
+              {"plugin", {{"name", m.plugin}, {"options", m.plugin_options},
+                          {"frameworkVersion", m.framework_version}}},
+              {"hypertestVersion", m.hypertest_version},
+              {"created", m.created},
+              {"tests", tests}};
+    if (!m.base_image.empty()) j["baseImage"] = {{"reference", m.base_image}, {"digest", m.base_digest}};
+    return j;
 }
 
 util::Result<Manifest> manifest_from_json(const Json& j) {
@@ -96,6 +165,9 @@ util::Result<Manifest> manifest_from_json(const Json& j) {
     m.framework_version = json_get<std::string>(p, "frameworkVersion", "");
     m.hypertest_version = json_get<std::string>(j, "hypertestVersion", "");
     m.created = json_get<std::string>(j, "created", "");
+    Json base = json_get<Json>(j, "baseImage", Json::object());
+    m.base_image = json_get<std::string>(base, "reference", "");
+    m.base_digest = json_get<std::string>(base, "digest", "");
     for (const auto& tj : json_get<Json>(j, "tests", Json::array())) {
         auto t = plugins::test_case_from_json(tj);
         if (!t) return util::make_error("the manifest is damaged (" + t.error().message + "): redeploy");
@@ -120,31 +192,53 @@ std::optional<Manifest> read_manifest(Session& s) {
     return std::move(*m);
 }
 
-BuiltImage build_image(Session& s) {
-    auto layout = oci::ImageLayout::open(s.provider->image_layout_dir());
-    if (!layout) throw Fatal("cannot open the image store: " + layout.error().message);
+BuiltImage build_layers(Session& s, oci::ImageLayout& layout) {
     auto inputs = s.plugin->layer_inputs(s.config.project_dir, s.config.runner_options);
     if (!inputs) throw Fatal(inputs.error().message);
     auto drop = own_outputs(s);
     fs::path cache = s.config.project_dir / ".hypertest" / "cache";
     if (auto st = util::ensure_dir(cache); !st) throw Fatal(st.error().message);
     BuiltImage img;
-    auto deps = oci::build_layer(s.config.project_dir, without(inputs->dependencies, drop), *layout,
-                                 cache / (s.config.function_name + ".dependencies.json"));
+    auto deps = oci::build_layer(s.config.project_dir, without(inputs->dependencies, drop), layout,
+                                 cache / (s.config.function_name + ".dependencies.json"),
+                                 k_task_root_prefix);
     if (!deps) throw Fatal("cannot build the dependency layer: " + deps.error().message);
-    auto tests = oci::build_layer(s.config.project_dir, without(inputs->tests, drop), *layout,
-                                  cache / (s.config.function_name + ".tests.json"));
+    auto tests = oci::build_layer(s.config.project_dir, without(inputs->tests, drop), layout,
+                                  cache / (s.config.function_name + ".tests.json"),
+                                  k_task_root_prefix);
     if (!tests) throw Fatal("cannot build the test layer: " + tests.error().message);
     img.layers = {*deps, *tests};
     img.inputs_hash = "sha256:" + util::sha256_hex(deps->digest + "\n" + tests->digest);
+    return img;
+}
+
+BuiltImage build_layers(Session& s) {
+    auto layout = oci::ImageLayout::open(s.provider->image_layout_dir());
+    if (!layout) throw Fatal("cannot open the image store: " + layout.error().message);
+    return build_layers(s, *layout);
+}
+
+BuiltImage build_image(Session& s) {
+    auto layout = oci::ImageLayout::open(s.provider->image_layout_dir());
+    if (!layout) throw Fatal("cannot open the image store: " + layout.error().message);
+    BuiltImage img = build_layers(s, *layout);
+    auto platform = oci::parse_platform(s.config.platform).take_or_fatal("cloudProvider.platform");
 
     oci::ImageSpec spec;
     spec.layers = img.layers;
-    spec.entrypoint = {"/usr/local/bin/hypertest-runner"};
-    spec.env = {"HOME=/tmp", "LAMBDA_TASK_ROOT=/var/task"};
-    spec.working_dir = "/var/task";
+    spec.created_by = {"hypertest: dependencies", "hypertest: tests"};
+    spec.os = platform.os;
+    spec.architecture = platform.architecture;
+    spec.entrypoint = {k_runner_entrypoint};
+    spec.env = {"HOME=/tmp", "LAMBDA_TASK_ROOT=" + std::string(k_task_root)};
+    spec.working_dir = k_task_root;
     spec.labels = {{"dev.hypertest.version", HYPERTEST_VERSION},
                    {"dev.hypertest.plugin", s.config.runner_name}};
+    spec.base = load_base(s, *layout);
+    if (spec.base) {
+        spec.entrypoint = oci::choose_entrypoint(*spec.base, spec.entrypoint);
+        img.base_digest = spec.base->manifest_digest;
+    }
     auto written = oci::write_image(*layout, spec, s.config.image_name);
     if (!written) throw Fatal("cannot write the image: " + written.error().message);
     img.image_digest = written->manifest_digest;
@@ -164,6 +258,9 @@ Manifest deploy(Session& s, bool skip_if_current) {
         return m;
     }
     BuiltImage img = timed_step(s, "build", [&] { return build_image(s); });
+    // Before the skip check: a function already on this image still needs it in the registry
+    // (e.g. when the registry was configured after the last deploy). Unchanged: HEADs only.
+    publish_image(s, img.image_digest);
     if (skip_if_current) {
         auto current = read_manifest(s);
         auto state = fns.state();
@@ -191,6 +288,10 @@ Manifest deploy(Session& s, bool skip_if_current) {
     m.image_digest = img.image_digest;
     m.inputs_hash = img.inputs_hash;
     m.layers = img.layers;
+    if (!img.base_digest.empty()) {
+        m.base_image = s.config.base_image;
+        m.base_digest = img.base_digest;
+    }
     m.plugin = s.config.runner_name;
     m.plugin_options = s.config.runner_options;
     m.tests = std::move(discovery.tests);

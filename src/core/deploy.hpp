@@ -22,6 +22,8 @@ struct Manifest {
     std::string hypertest_version;
     std::string created;
     std::string function_name;
+    std::string base_image;   // cloudProvider.baseImage at deploy time; empty without one
+    std::string base_digest;  // the base's image manifest the image was built on
 };
 
 Json to_json(const Manifest& m);
@@ -33,13 +35,19 @@ std::string timings_key(const Config& c);
 std::optional<Manifest> read_manifest(Session& s);
 
 struct BuiltImage {
-    std::vector<oci::Layer> layers;
+    std::vector<oci::Layer> layers;  // the project's: dependencies, tests (not the base's)
     std::string image_digest;
     std::string inputs_hash;
+    std::string base_digest;  // empty without a base image
 };
 
-// Builds (or reuses from cache) the layers and image for the project as it is now.
+// Builds (or reuses from cache) the layers and image for the project as it is now: on the
+// configured base image (loaded or pulled first) when there is one. Both layers put the
+// project under /var/task, the image's working directory.
 BuiltImage build_image(Session& s);
+// The two layers and inputs_hash only (no base image, no image written): enough to tell
+// whether the project changed since a deploy.
+BuiltImage build_layers(Session& s);
 
 // Runs the deploy steps. With `skip_if_current`, stops after the build when the function
 // already runs this exact image (used by `run`). Returns the manifest in force afterwards.

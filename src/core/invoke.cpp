@@ -80,6 +80,54 @@ std::string merge_html(Session& s, const std::vector<std::string>& keys, const s
     return (out / "index.html").string();
 }
 
+// Tests whose last result was failed or cancelled: they are what --last-failed runs again.
+std::vector<std::string> not_passed(const RunSummary& run) {
+    std::vector<std::string> ids;
+    for (const auto& t : run.tests) {
+        if (t.status == Status::failed || t.status == Status::cancelled) ids.push_back(t.test.id);
+    }
+    return ids;
+}
+
+void write_last_run(Session& s, const RunSummary& run) {
+    Json j = {{"version", 1},
+              {"runId", run.run_id},
+              {"status", results_json(run)["status"]},
+              {"resultsKey", run.run_id + "/" + s.config.results_file_name},
+              {"failedTestIds", not_passed(run)}};
+    if (auto st = s.provider->storage().put(last_run_key(s.config), j.dump(2)); !st) {
+        s.reporter->warn("could not record the run for --last-failed: " + st.error().message);
+    }
+}
+
+// The tests --last-failed selects; throws Fatal when no run was recorded.
+std::vector<plugins::TestCase> last_failed(Session& s, const std::vector<plugins::TestCase>& tests) {
+    std::string key = last_run_key(s.config);
+    auto got = s.provider->storage().get(key);
+    if (!got) throw Fatal("--last-failed: cannot read " + s.provider->storage().url(key) + ": " + got.error().message);
+    if (!*got) {
+        throw Fatal("--last-failed: no run of function \"" + s.config.function_name +
+                    "\" was recorded yet (" + s.provider->storage().url(key) +
+                    "): run the tests once without --last-failed");
+    }
+    auto j = util::parse_json(**got, s.provider->storage().url(key));
+    if (!j || !j->is_object() || !j->contains("failedTestIds") || !(*j)["failedTestIds"].is_array()) {
+        throw Fatal("--last-failed: " + s.provider->storage().url(key) +
+                    " is damaged: run the tests once without --last-failed to rewrite it");
+    }
+    std::set<std::string> ids;
+    for (const auto& id : (*j)["failedTestIds"]) {
+        if (id.is_string()) ids.insert(id.get<std::string>());
+    }
+    std::vector<plugins::TestCase> out;
+    for (const auto& t : tests) {
+        if (ids.count(t.id)) out.push_back(t);
+    }
+    s.reporter->info("--last-failed: " + std::to_string(out.size()) + " tests that failed or were cancelled in run " +
+                     util::json_get<std::string>(*j, "runId", "?"));
+    return out;
+}
+
 void write_reports(Session& s, RunSummary& run) {
     Json results = results_json(run);
     std::string text = results.dump(2, ' ', false, Json::error_handler_t::replace);
@@ -98,6 +146,8 @@ void write_reports(Session& s, RunSummary& run) {
 }
 
 }  // namespace
+
+std::string last_run_key(const Config& c) { return "_hypertest/" + c.function_name + "/last-run.json"; }
 
 std::vector<plugins::TestCase> select_tests(const std::vector<plugins::TestCase>& tests,
                                             const Options& o) {
@@ -162,6 +212,13 @@ void check_drift(Session& s, const Manifest& m) {
 int invoke(Session& s, const Manifest& m) {
     auto tests = select_tests(m.tests, s.options);
     if (tests.empty()) throw Fatal("no tests match the filters (--grep / --project)");
+    if (s.options.last_failed) {
+        tests = last_failed(s, tests);
+        if (tests.empty()) {
+            s.reporter->info("--last-failed: nothing to run again");
+            return 0;
+        }
+    }
     Plan plan = plan_for(s, tests);
     RunSummary run;
     run.run_id = util::make_run_id();
@@ -169,6 +226,7 @@ int invoke(Session& s, const Manifest& m) {
     run.function_name = s.config.function_name;
     run.image_digest = m.image_digest;
     run.concurrency = s.concurrency;
+    run.fail_on_flaky = s.options.fail_on_flaky;
     run.start_ms = util::now_ms();
     if (s.options.dry_run) {
         s.reporter->info("dry run: would run " + std::to_string(tests.size()) + " tests in " +
@@ -187,6 +245,8 @@ int invoke(Session& s, const Manifest& m) {
     in.batches = plan.batches;
     in.concurrency = s.concurrency;
     in.invocation_retries = s.config.invocation_retries;
+    in.retries = s.config.retries;
+    in.max_failures = s.options.max_failures;
     auto state = s.provider->functions().state();
     if (state) in.function_timeout = std::chrono::seconds(state->timeout_s);
     in.estimates.durations_ms = read_timings(s);
@@ -202,12 +262,13 @@ int invoke(Session& s, const Manifest& m) {
     }
     s.provider->functions().shutdown();
     run.interrupted = interrupted();
+    for (const auto& problem : check_final_statuses(tests, stats.final_reports, results)) {
+        util::log_error("hypertest bug: " + problem);
+        s.reporter->warn("hypertest bug (please report it): " + problem);
+    }
+    std::set<std::string> listed;
     for (const auto& t : tests) {
-        auto& r = results[t.id];
-        if (r.status == Status::cancelled && r.error_message.empty()) {
-            r.error_message = "cancelled before it finished (interrupted)";
-        }
-        run.tests.push_back(r);
+        if (listed.insert(t.id).second) run.tests.push_back(results[t.id]);
     }
     run.invocations = stats.invocations;
     run.concurrency_reached = stats.max_in_flight;
@@ -219,8 +280,16 @@ int invoke(Session& s, const Manifest& m) {
     if (!run.interrupted) {
         run.html_report = merge_html(s, stats.blob_report_keys, run.run_id);
         if (!run.html_report.empty()) write_reports(s, run);  // record the report's path
+        int repeated = 0;
+        for (const auto& t : run.tests) repeated += t.attempts > 1 ? 1 : 0;
+        if (!run.html_report.empty() && repeated > 0) {
+            s.reporter->warn("the HTML report may show " + std::to_string(repeated) +
+                             " tests once per attempt (they ran more than once); " +
+                             s.config.results_file_name + " and the JUnit XML hold their final status");
+        }
     }
     write_timings(s, run);
+    write_last_run(s, run);
     s.reporter->run_end(run);
     return exit_code_for(run);
 }

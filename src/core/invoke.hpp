@@ -9,6 +9,9 @@
 
 namespace hypertest::core {
 
+// Storage key of the last run's summary (run id, failed and cancelled test ids) that
+// --last-failed reads.
+std::string last_run_key(const Config& c);
 // Applies --grep / --grep-invert (regex on "project file titles tags", case-insensitive) and
 // --project. Throws util::Fatal for an invalid regex or an unknown project.
 std::vector<plugins::TestCase> select_tests(const std::vector<plugins::TestCase>& tests,

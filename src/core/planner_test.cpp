@@ -110,4 +110,24 @@ TEST(Planner, SplitKeepsGroupsWhole) {
     }
 }
 
+TEST(Planner, LowerBoundIsTheLongestTestOrTheAverageLoadWithStartUp) {
+    PlanInput in;
+    in.startup_ms = 500;
+    in.concurrency = 2;
+    // Average load dominates: 4 x 3000 + 2 batches x 500 = 13000 over 2 slots.
+    for (int i = 0; i < 4; ++i) {
+        in.tests.push_back(tc("t" + std::to_string(i), i));
+        in.durations_ms["t" + std::to_string(i)] = 3000;
+    }
+    Plan p = make_plan(in);
+    ASSERT_EQ(p.batches.size(), 2u);
+    EXPECT_DOUBLE_EQ(p.lower_bound_ms, (4 * 3000 + 2 * 500) / 2.0);
+    EXPECT_GE(p.makespan_ms, p.lower_bound_ms);
+    // The longest test dominates: one 20 s test among short ones.
+    in.durations_ms["t0"] = 20000;
+    p = make_plan(in);
+    EXPECT_DOUBLE_EQ(p.lower_bound_ms, 20000 + 500);
+    EXPECT_GE(p.makespan_ms, p.lower_bound_ms);
+}
+
 }  // namespace hypertest::core

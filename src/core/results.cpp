@@ -1,6 +1,7 @@
 #include "core/results.hpp"
 
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "util/strings.hpp"
@@ -23,6 +24,41 @@ int RunSummary::count(Status s) const {
     int n = 0;
     for (const auto& t : tests) n += t.status == s ? 1 : 0;
     return n;
+}
+
+std::vector<std::string> check_final_statuses(const std::vector<plugins::TestCase>& selected,
+                                              const std::map<std::string, int>& finals,
+                                              std::map<std::string, TestResult>& results) {
+    std::vector<std::string> problems;
+    std::set<std::string> wanted;
+    for (const auto& t : selected) {
+        if (!wanted.insert(t.id).second) {
+            problems.push_back("test id " + t.id + " was selected twice (" + t.display_name() + ")");
+            continue;
+        }
+        auto f = finals.find(t.id);
+        int n = f == finals.end() ? 0 : f->second;
+        auto r = results.find(t.id);
+        if (n == 1 && r != results.end()) continue;
+        std::string what = n == 0 || r == results.end() ? "no final status"
+                                                        : std::to_string(n) + " final statuses";
+        problems.push_back(t.display_name() + ": " + what);
+        TestResult& res = results[t.id];
+        res.test = t;
+        res.status = Status::failed;
+        res.framework_status = "hypertestError";
+        res.error_message = "hypertest bug: " + what;
+        res.error_stack.clear();
+    }
+    for (auto it = results.begin(); it != results.end();) {
+        if (wanted.count(it->first)) {
+            ++it;
+            continue;
+        }
+        problems.push_back("a result for test " + it->first + ", which was not selected, was dropped");
+        it = results.erase(it);
+    }
+    return problems;
 }
 
 Json results_json(const RunSummary& run) {
@@ -49,9 +85,7 @@ Json results_json(const RunSummary& run) {
         }
         results.push_back(std::move(r));
     }
-    std::string status = run.interrupted ? "interrupted"
-                         : (run.count(Status::failed) || run.count(Status::cancelled)) ? "failed"
-                                                                                       : "passed";
+    std::string status = run.interrupted ? "interrupted" : exit_code_for(run) ? "failed" : "passed";
     return {{"version", 1},
             {"runId", run.run_id},
             {"status", status},
@@ -137,6 +171,7 @@ std::string junit_xml(const RunSummary& run) {
 int exit_code_for(const RunSummary& run) {
     if (run.interrupted) return 130;
     if (run.count(Status::failed) || run.count(Status::cancelled)) return 1;
+    if (run.fail_on_flaky && run.count(Status::flaky)) return 1;
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ struct RunSummary {
     double billed_gb_seconds = 0;
     double estimated_cost_usd = 0;
     bool interrupted = false;
+    bool fail_on_flaky = false;  // --fail-on-flaky: a flaky test fails the run
     std::string html_report;
     std::string junit_file;
     std::vector<TestResult> tests;
@@ -51,9 +53,18 @@ struct RunSummary {
     int count(Status s) const;
 };
 
+// The invariant "every selected test ends with exactly one final status". `finals` counts the
+// final statuses each test was given (DispatchStats::final_reports). A selected test with no
+// result, or with a count other than 1, is marked failed with a "hypertest bug" reason; a
+// result for a test that was not selected is dropped. Returns one message per violation.
+std::vector<std::string> check_final_statuses(const std::vector<plugins::TestCase>& selected,
+                                              const std::map<std::string, int>& finals,
+                                              std::map<std::string, TestResult>& results);
+
 Json results_json(const RunSummary& run);
 std::string junit_xml(const RunSummary& run);
-// 0 all passed (flaky counts as passed), 1 a test failed or was cancelled, 130 interrupted.
+// 0 all passed (flaky counts as passed unless fail_on_flaky), 1 a test failed or was
+// cancelled, 130 interrupted.
 int exit_code_for(const RunSummary& run);
 
 }  // namespace hypertest::core

@@ -72,3 +72,61 @@ TEST(Results, JunitEscapesAndCounts) {
 }
 
 }  // namespace hypertest::core
+
+namespace hypertest::core {
+
+TEST(FinalStatuses, NoProblemWhenEveryTestHasExactlyOne) {
+    auto run = sample();
+    std::vector<plugins::TestCase> selected;
+    std::map<std::string, TestResult> results;
+    std::map<std::string, int> finals;
+    for (const auto& r : run.tests) {
+        selected.push_back(r.test);
+        results[r.test.id] = r;
+        finals[r.test.id] = 1;
+    }
+    EXPECT_TRUE(check_final_statuses(selected, finals, results).empty());
+    EXPECT_EQ(results["id-ok"].status, Status::success);
+    EXPECT_EQ(results["id-flake"].status, Status::flaky);
+}
+
+TEST(FinalStatuses, ViolationsBecomeFailuresNamedAsHypertestBugs) {
+    auto run = sample();
+    std::vector<plugins::TestCase> selected;
+    for (const auto& r : run.tests) selected.push_back(r.test);
+    std::map<std::string, TestResult> results;
+    results["id-ok"] = run.tests[0];                 // one final status: fine
+    results["id-skip"] = run.tests[2];               // a result, but never finalized
+    results["id-flake"] = run.tests[3];              // finalized twice
+    results["stray"] = result("stray", Status::success);  // not selected
+    std::map<std::string, int> finals = {{"id-ok", 1}, {"id-flake", 2}, {"stray", 1}};
+    // "id-bad <&> \"q\"" has neither a result nor a count.
+    auto problems = check_final_statuses(selected, finals, results);
+    EXPECT_EQ(problems.size(), 4u);
+    EXPECT_EQ(results["id-ok"].status, Status::success);
+    const auto& missing = results["id-bad <&> \"q\""];
+    EXPECT_EQ(missing.status, Status::failed);
+    EXPECT_EQ(missing.error_message, "hypertest bug: no final status");
+    EXPECT_EQ(missing.test.file, "dir/a.spec.ts");
+    EXPECT_EQ(results["id-skip"].status, Status::failed);
+    EXPECT_EQ(results["id-skip"].error_message, "hypertest bug: no final status");
+    EXPECT_EQ(results["id-flake"].status, Status::failed);
+    EXPECT_EQ(results["id-flake"].error_message, "hypertest bug: 2 final statuses");
+    EXPECT_EQ(results.count("stray"), 0u);
+    EXPECT_EQ(results.size(), 4u);
+}
+
+TEST(FinalStatuses, FlakyFailsTheRunOnlyWhenAskedTo) {
+    RunSummary run;
+    run.tests = {result("ok", Status::success), result("flake", Status::flaky)};
+    EXPECT_EQ(exit_code_for(run), 0);
+    EXPECT_EQ(results_json(run)["status"], "passed");
+    run.fail_on_flaky = true;
+    EXPECT_EQ(exit_code_for(run), 1);
+    EXPECT_EQ(results_json(run)["status"], "failed");
+    run.interrupted = true;
+    EXPECT_EQ(exit_code_for(run), 130);
+    EXPECT_EQ(results_json(run)["status"], "interrupted");
+}
+
+}  // namespace hypertest::core

@@ -17,6 +17,17 @@ std::unique_ptr<Session> open_session(const Options& options) {
     s->cwd = fs::current_path();
     s->reporter = make_reporter(options.mode);
     s->config = load_config(options.config_path, s->cwd);
+    if (options.retries) {
+        if (*options.retries < 0 || *options.retries > 10) {
+            throw util::Fatal("--retries must be a whole number from 0 to 10 (got " +
+                              std::to_string(*options.retries) + ")");
+        }
+        s->config.retries = *options.retries;
+    }
+    if (options.max_failures < 0) {
+        throw util::Fatal("--max-failures must be 0 (no limit) or more (got " +
+                          std::to_string(options.max_failures) + ")");
+    }
     if (options.concurrency) {
         if (*options.concurrency < 1 || *options.concurrency > 10000) {
             throw util::Fatal("--concurrency must be a whole number from 1 to 10000 (got " +

@@ -25,6 +25,10 @@ struct Options {
     std::string grep_invert;
     std::vector<std::string> projects;
     bool force = false;  // init: overwrite
+    std::optional<int> retries;  // overrides the config's "retries"
+    int max_failures = 0;        // 0: no limit
+    bool fail_on_flaky = false;
+    bool last_failed = false;    // only the tests that failed or were cancelled last time
 };
 
 struct Session {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,9 +51,21 @@ private:
 // Symlinks are stored as symlinks. Missing paths are skipped. File modes are normalised to
 // 0755 (any execute bit) or 0644; hard links become regular files; sockets/fifos are skipped.
 // With cache_file set, a fingerprint of the inputs (paths, sizes, mtimes, modes) that matches
-// the cache and whose blob exists skips the rebuild (reused = true).
+// the cache and whose blob exists skips the rebuild (reused = true). With prefix set (e.g.
+// "var/task"), entries are stored below it (its directories included, mode 0755), so the layer
+// unpacks into that directory of the image; the prefix must be relative without "." or "..".
 util::Result<Layer> build_layer(const fs::path& root, const std::vector<std::string>& paths,
-                                ImageLayout& layout, const fs::path& cache_file = {});
+                                ImageLayout& layout, const fs::path& cache_file = {},
+                                const std::string& prefix = {});
+
+// An image to build on (see base_image.hpp for loading one): its layers come first and its
+// config's Env, Labels, other runtime settings and history are kept.
+struct BaseImage {
+    std::string reference;        // as configured, for messages
+    std::string manifest_digest;  // the base's image manifest
+    util::Json config = util::Json::object();  // its image config, as stored
+    std::vector<Layer> layers;    // in order; diff_ids from config.rootfs.diff_ids
+};
 
 struct ImageSpec {
     std::vector<Layer> layers;
@@ -62,6 +75,13 @@ struct ImageSpec {
     std::string os = "linux";
     std::string architecture = "amd64";
     util::Json labels = util::Json::object();
+    // Layers go on top of the base's. With a base: Env is the base's with ours overriding by
+    // name, Labels likewise; Entrypoint and WorkingDir are ours when set (the base's Cmd is
+    // dropped when our Entrypoint differs from the base's); os, architecture and variant are
+    // the base's; diff_ids and history are the base's followed by ours.
+    std::optional<BaseImage> base;
+    // History entry of each of our layers; "hypertest layer <n>" when missing.
+    std::vector<std::string> created_by;
 };
 
 struct WrittenImage {

@@ -229,12 +229,46 @@ util::Result<Layer> write_layer_blob(const SourceEntries& entries, ImageLayout& 
     return layer;
 }
 
+// "var/task/" -> "var/task"; empty for a prefix that is absolute or has empty, "." or ".."
+// components.
+std::optional<std::string> normalise_prefix(std::string prefix) {
+    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    if (prefix.empty() || prefix.front() == '/') return std::nullopt;
+    for (std::size_t start = 0; start <= prefix.size();) {
+        std::size_t end = std::min(prefix.find('/', start), prefix.size());
+        std::string part = prefix.substr(start, end - start);
+        if (part.empty() || part == "." || part == "..") return std::nullopt;
+        start = end + 1;
+    }
+    return prefix;
+}
+
+// Moves every entry below prefix and adds the prefix's own directories.
+SourceEntries under_prefix(SourceEntries entries, const std::string& prefix) {
+    SourceEntries moved;
+    for (std::size_t pos = prefix.find('/'); pos != std::string::npos;
+         pos = prefix.find('/', pos + 1)) {
+        moved.try_emplace(prefix.substr(0, pos), SourceEntry{});
+    }
+    moved.try_emplace(prefix, SourceEntry{});
+    for (auto& [path, entry] : entries) moved.insert_or_assign(prefix + "/" + path, std::move(entry));
+    return moved;
+}
+
 }  // namespace
 
 util::Result<Layer> build_layer(const fs::path& root, const std::vector<std::string>& paths,
-                                ImageLayout& layout, const fs::path& cache_file) {
+                                ImageLayout& layout, const fs::path& cache_file,
+                                const std::string& prefix) {
     auto entries = detail::collect_sources(root, paths, layout.dir());
     if (!entries) return entries.error();
+    if (!prefix.empty()) {
+        auto clean = normalise_prefix(prefix);
+        if (!clean)
+            return util::make_error("invalid layer prefix '" + prefix +
+                                    "' (want a relative path like \"var/task\")");
+        *entries = under_prefix(std::move(*entries), *clean);
+    }
     std::string print = detail::fingerprint(*entries);
     if (auto cached = cached_layer(cache_file, print, layout)) return *cached;
     auto layer = write_layer_blob(*entries, layout);

@@ -88,6 +88,15 @@ public:
     virtual Functions& functions() = 0;
     // Where deploy writes the image (OCI layout) for this provider.
     virtual fs::path image_layout_dir() const = 0;
+    // The registry repository deploy pushes images to ("host/repo[:tag]"); empty when the
+    // provider keeps images in image_layout_dir() only.
+    virtual std::string image_registry() const { return {}; }
+    // Pushes the image deploy wrote to image_registry() (only what the registry lacks).
+    // Returns a one-line summary (blobs uploaded/skipped and bytes), or nullopt when the
+    // provider has no registry.
+    virtual util::Result<std::optional<std::string>> publish_image(const std::string& /*digest*/) {
+        return std::optional<std::string>();
+    }
     virtual std::vector<DoctorCheck> doctor() = 0;
 };
 

@@ -1,6 +1,7 @@
 #include <functional>
 #include <utility>
 
+#include "providers/aws/aws_provider.hpp"
 #include "providers/local/local_provider.hpp"
 #include "providers/provider.hpp"
 #include "util/strings.hpp"
@@ -17,6 +18,7 @@ struct Entry {
 const std::vector<Entry>& table() {
     static const std::vector<Entry> t = {
         {"local", make_local_provider, local_config_keys},
+        {"aws", make_aws_provider, aws_config_keys},
     };
     return t;
 }

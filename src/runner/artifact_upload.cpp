@@ -6,6 +6,9 @@
 #include <set>
 #include <system_error>
 
+#include "aws/credentials.hpp"
+#include "aws/endpoints.hpp"
+#include "aws/s3_client.hpp"
 #include "util/fs.hpp"
 
 namespace hypertest::runner {
@@ -38,6 +41,25 @@ public:
 
 private:
     fs::path m_root;
+    std::string m_prefix;
+};
+
+class S3Sink : public ArtifactSink {
+public:
+    S3Sink(std::unique_ptr<aws::S3Client> s3, std::string bucket, std::string prefix)
+        : m_s3(std::move(s3)), m_bucket(std::move(bucket)), m_prefix(std::move(prefix)) {}
+
+    util::Status put_file(const std::string& key, const fs::path& file) override {
+        std::string full = m_prefix + key;
+        for (const auto& part : fs::path(full)) {
+            if (part == "..") return util::make_error("refusing storage key with '..': " + key);
+        }
+        return m_s3->put_file(m_bucket, full, file, aws::content_type_for(full));
+    }
+
+private:
+    std::unique_ptr<aws::S3Client> m_s3;
+    std::string m_bucket;
     std::string m_prefix;
 };
 
@@ -92,11 +114,29 @@ util::Result<std::unique_ptr<ArtifactSink>> make_artifact_sink(
             return util::make_error("local storage location needs an absolute root directory");
         return std::unique_ptr<ArtifactSink>(new LocalSink(location.root, location.prefix));
     }
-    if (location.kind == "s3") {
-        return util::make_error("storage kind \"s3\" is not supported by this runner yet; "
-                                "use the local provider");
-    }
+    if (location.kind == "s3") return make_s3_artifact_sink(location, aws::real_system());
     return util::make_error("unknown storage kind \"" + location.kind + "\"");
+}
+
+util::Result<std::unique_ptr<ArtifactSink>> make_s3_artifact_sink(
+    const plugins::StorageLocation& location, const aws::System& system) {
+    if (location.bucket.empty()) return util::make_error("s3 storage location has no bucket");
+    std::string region = location.region;
+    if (region.empty()) {
+        auto resolved = aws::resolve_region(system);
+        if (!resolved) return resolved.error();
+        region = *resolved;
+    }
+    auto endpoint = aws::resolve_endpoint(system, "S3", region);
+    if (!endpoint) return endpoint.error();
+    aws::S3Config config;
+    config.endpoint = std::move(*endpoint);
+    config.http = system.http;
+    // Inside Lambda the execution role's keys are in the environment, with a session token.
+    config.credentials = std::shared_ptr<aws::CredentialsProvider>(aws::make_env_provider(system));
+    config.now_ms = system.now_ms;
+    return std::unique_ptr<ArtifactSink>(
+        new S3Sink(aws::make_s3_client(std::move(config)), location.bucket, location.prefix));
 }
 
 UploadReport upload_artifacts(ArtifactSink& sink, const UploadInput& in) {

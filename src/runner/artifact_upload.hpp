@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "aws/system.hpp"
 #include "plugins/model.hpp"
 #include "util/result.hpp"
 
@@ -20,7 +21,7 @@ struct UploadReport {
     std::vector<std::string> problems;            // files that could not be copied
 };
 
-// Where the runner writes objects. "local" is a directory; "s3" is not supported yet.
+// Where the runner writes objects. "local" is a directory; "s3" a bucket.
 class ArtifactSink {
 public:
     virtual ~ArtifactSink() = default;
@@ -30,6 +31,13 @@ public:
 // Fails when the location's kind is not supported or its root is unusable.
 util::Result<std::unique_ptr<ArtifactSink>> make_artifact_sink(
     const plugins::StorageLocation& location);
+
+// An "s3" sink whose credentials are the function's own environment (AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), region location.region (else AWS_REGION), and
+// endpoint AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL when set. Uploads carry a Content-Type from
+// the file name and are retried on throttling and server errors.
+util::Result<std::unique_ptr<ArtifactSink>> make_s3_artifact_sink(
+    const plugins::StorageLocation& location, const aws::System& system);
 
 struct UploadInput {
     const plugins::InvocationEvent& event;

@@ -88,13 +88,16 @@ TEST(ArtifactUpload, PrefixIsPrependedAndMissingFilesAreProblems) {
     EXPECT_TRUE(r.blob_report_key.empty());
 }
 
-TEST(ArtifactUpload, S3AndRelativeRootsAreRefused) {
+TEST(ArtifactUpload, S3WithoutBucketAndRelativeRootsAreRefused) {
     plugins::StorageLocation s3;
     s3.kind = "s3";
-    s3.bucket = "b";
+    s3.region = "us-east-1";
     auto r = make_artifact_sink(s3);
     ASSERT_FALSE(r);
-    EXPECT_NE(r.error().message.find("not supported"), std::string::npos);
+    EXPECT_NE(r.error().message.find("no bucket"), std::string::npos);
+    plugins::StorageLocation other;
+    other.kind = "gcs";
+    EXPECT_FALSE(make_artifact_sink(other));
     plugins::StorageLocation rel;
     rel.root = "relative/dir";
     EXPECT_FALSE(make_artifact_sink(rel));

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +20,14 @@ struct HttpRequest {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     std::chrono::milliseconds timeout{0};  // 0: none (e.g. Runtime API long poll)
+    // When set, the request body is streamed from this file instead of `body` (which must be
+    // empty): body_file_length bytes from body_file_offset, or to the end when negative.
+    std::filesystem::path body_file{};
+    std::uint64_t body_file_offset = 0;
+    std::int64_t body_file_length = -1;
+    // When set, a 2xx response body is streamed into this file (created or truncated) instead
+    // of HttpResponse::body; other statuses still fill body (error documents are small).
+    std::filesystem::path response_file{};
 };
 
 struct HttpResponse {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,6 +64,7 @@ Result<pid_t> fork_exec(const ProcessSpec& spec, int in_fd, int out_fd, int err_
     if (pid < 0) return make_error(std::string("fork failed: ") + std::strerror(errno), true);
     if (pid == 0) {
         ::setpgid(0, 0);
+        if (spec.kill_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (in_fd >= 0) ::dup2(in_fd, 0);
         if (out_fd >= 0) ::dup2(out_fd, 1);
         if (err_fd >= 0) ::dup2(err_fd, 2);

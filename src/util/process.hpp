@@ -25,6 +25,9 @@ struct ProcessSpec {
     std::optional<std::filesystem::path> stdout_file;  // instead of capturing
     std::optional<std::filesystem::path> stderr_file;
     std::string stdin_data;
+    // SIGKILL the child when the process that started it dies (Linux PR_SET_PDEATHSIG), so a
+    // crashed runner leaves no framework processes behind.
+    bool kill_with_parent = false;
 };
 
 struct ProcessResult {

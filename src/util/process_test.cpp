@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
+#include <thread>
 
 namespace hypertest::util {
 
@@ -54,6 +60,51 @@ TEST(Process, ChildCanBeKilled) {
     EXPECT_FALSE((*c)->poll().has_value());
     (*c)->kill_group(9);
     EXPECT_EQ((*c)->wait(), 128 + 9);
+}
+
+}  // namespace hypertest::util
+
+namespace hypertest::util {
+
+TEST(Process, KillWithParentEndsTheChildWhenItsStarterDies) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    pid_t starter = ::fork();
+    ASSERT_GE(starter, 0);
+    if (starter == 0) {
+        ProcessSpec spec;
+        spec.argv = {"/bin/sleep", "30"};
+        spec.kill_with_parent = true;
+        auto c = Child::spawn(spec);
+        pid_t pid = c ? (*c)->pid() : -1;
+        (void)!::write(fds[1], &pid, sizeof pid);
+        ::_exit(0);  // no destructors: the child must die through PDEATHSIG alone
+    }
+    pid_t sleeper = -1;
+    ASSERT_EQ(::read(fds[0], &sleeper, sizeof sleeper), static_cast<ssize_t>(sizeof sleeper));
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ::waitpid(starter, nullptr, 0);
+    ASSERT_GT(sleeper, 0);
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+        // Reparented to init (or a subreaper) and reaped there, or a zombie awaiting it.
+        std::string stat;
+        FILE* f = std::fopen(("/proc/" + std::to_string(sleeper) + "/stat").c_str(), "r");
+        if (!f) {
+            gone = true;
+            break;
+        }
+        char buf[512] = {};
+        (void)!std::fread(buf, 1, sizeof buf - 1, f);
+        std::fclose(f);
+        stat = buf;
+        auto close = stat.rfind(')');
+        gone = close != std::string::npos && stat.size() > close + 2 && stat[close + 2] == 'Z';
+        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(gone) << "sleep " << sleeper << " outlived the process that started it";
+    ::kill(sleeper, SIGKILL);
 }
 
 }  // namespace hypertest::util

@@ -67,6 +67,7 @@ util::ProcessSpec batch_spec(const BatchRequest& req, const fs::path& cli, const
                       "--output", (w / "test-results").string(), "--retries=0",
                       "--workers=" + std::to_string(options.workers)});
     spec.cwd = req.task_root;
+    spec.kill_with_parent = true;
     spec.env_set = {{"PLAYWRIGHT_JSON_OUTPUT_NAME", (w / "report.json").string()},
                     {"PLAYWRIGHT_BLOB_OUTPUT_FILE", (w / "blob" / "report.zip").string()},
                     {"HOME", (w / "home").string()},

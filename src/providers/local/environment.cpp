@@ -26,6 +26,7 @@ std::string host_path() {
 std::map<std::string, std::string> runtime_env(const EnvironmentSpec& spec, const std::string& api,
                                                const fs::path& private_tmp) {
     std::map<std::string, std::string> env = spec.image_env;
+    for (const auto& [name, value] : spec.extra_env) env[name] = value;
     fs::path tmp = spec.sandbox ? fs::path("/tmp") : private_tmp;
     env["PATH"] = host_path();
     env["HOME"] = tmp.string();
@@ -103,6 +104,7 @@ std::vector<std::string> runtime_argv(const EnvironmentSpec& spec) {
     auto bind = [&argv](const char* how, const fs::path& p) {
         argv.insert(argv.end(), {how, p.string(), p.string()});
     };
+    if (!spec.image_root.empty()) bind("--ro-bind", spec.image_root);
     bind("--ro-bind", spec.task_root);
     bind("--ro-bind", spec.runner);
     if (!spec.storage_root.empty()) bind("--bind", spec.storage_root);

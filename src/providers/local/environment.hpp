@@ -23,7 +23,9 @@ struct EnvironmentSpec {
     std::string function_name;
     fs::path runner;      // the runtime executable
     fs::path task_root;   // LAMBDA_TASK_ROOT (read-only inside the sandbox)
+    fs::path image_root;  // the unpacked image holding task_root (and runner); may be empty
     std::map<std::string, std::string> image_env;  // the image config's Env (PATH excluded)
+    std::map<std::string, std::string> extra_env;  // cloudProvider.env; after image_env
     int timeout_s = 900;
     int memory_mb = 2048;
     bool sandbox = false;

@@ -102,6 +102,7 @@ public:
     util::Status update(const std::string& digest) override {
         if (digest_hex(digest).empty())
             return util::make_error("malformed image digest \"" + digest + "\" (want sha256:<hex>)");
+        if (auto pulled = ensure_image(digest); !pulled) return pulled;
         auto layout = oci::ImageLayout::open(m_opts.image_layout_dir);
         if (!layout) return layout.error();
         if (!layout->has_blob(digest))
@@ -155,6 +156,7 @@ private:
         spec.timeout_s = m_opts.timeout_s;
         spec.memory_mb = m_opts.memory_mb;
         spec.storage_root = m_opts.storage_root;
+        spec.extra_env = m_opts.env;
         spec.log_dir = m_opts.function_dir / "logs";
         auto sandbox = sandbox_enabled();
         if (!sandbox) return sandbox.error();
@@ -169,12 +171,33 @@ private:
             return util::make_error("function \"" + m_opts.function_name +
                                     "\" has no image yet; run `hypertest deploy` first");
         }
+        if (auto pulled = ensure_image(st->image_digest); !pulled) return pulled.error();
         auto root = m_roots.get(st->image_digest);
         if (!root) return root.error();
         spec.task_root = root->path;
+        spec.image_root = root->rootfs;
+        // The image's own runtime when it has one (built on a base image): invoke runs
+        // exactly what deploy froze. Without one, the runner installed beside hypertest.
+        if (!root->runner.empty()) spec.runner = root->runner;
         spec.image_env = root->env;
         spec.image_env.erase("PATH");
         return Spec{st->image_digest, spec};
+    }
+
+    // With a registry: pulls the image into the host's layout unless it is there already.
+    util::Status ensure_image(const std::string& digest) {
+        if (!m_opts.registry.enabled()) return util::ok_status();
+        std::lock_guard lock(m_pull_mutex);
+        if (digest == m_pulled_digest) return util::ok_status();
+        auto layout = oci::ImageLayout::open(m_opts.image_layout_dir);
+        if (!layout || !layout->has_blob(digest)) {
+            auto report = pull_from_registry(m_opts.registry, digest, m_opts.image_layout_dir);
+            if (!report) return report.error();
+            util::log_debug("pulled " + digest + " from " + m_opts.registry.reference + ": " +
+                            report->summary());
+        }
+        m_pulled_digest = digest;
+        return util::ok_status();
     }
 
     util::Result<bool> sandbox_enabled() {
@@ -314,6 +337,8 @@ private:
     FunctionHostOptions m_opts;
     TaskRootCache m_roots;
     std::once_flag m_sandbox_once;
+    std::mutex m_pull_mutex;
+    std::string m_pulled_digest;  // in the host's layout already
     bool m_sandbox = false;
     std::string m_sandbox_error;
 

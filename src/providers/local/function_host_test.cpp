@@ -12,6 +12,7 @@
 #include "util/temp_dir.hpp"
 #include "oci/image.hpp"
 #include "providers/local/environment.hpp"
+#include "providers/local/task_root.hpp"
 #include "util/fs.hpp"
 #include "util/time.hpp"
 
@@ -247,6 +248,84 @@ TEST(FunctionHost, RunsTheDeployedImageUnpackedByDigest) {
     EXPECT_EQ(r.payload["taskRoot"], root.string());
     EXPECT_EQ(util::read_file(root / "tests/a.spec.ts").value(), "test");
     EXPECT_EQ(r.payload["imageVar"], "from-image");
+}
+
+// Built on a base image: the image holds its own runtime at its entrypoint, the host runs
+// that one (not runner_path) with the project's directory /var/task as the task root.
+void runs_the_image_runtime(SandboxMode sandbox) {
+    Host h(1, sandbox);
+    h.opts.task_root_override.clear();
+    h.opts.runner_path = h.tmp.path() / "no-such-runner";
+    fs::path project = h.tmp.path() / "project";
+    fs::path base = h.tmp.path() / "base";
+    ASSERT_TRUE(util::write_file_atomic(project / "tests/a.spec.ts", "test"));
+    fs::create_directories(base / "usr/local/bin");
+    fs::copy_file(HT_FAKE_RUNTIME, base / "usr/local/bin/hypertest-runner");
+    auto layout = oci::ImageLayout::open(h.opts.image_layout_dir);
+    ASSERT_TRUE(layout) << layout.error().message;
+    oci::ImageSpec spec;
+    spec.layers = {oci::build_layer(base, {"usr"}, *layout).value(),
+                   oci::build_layer(project, {"tests"}, *layout, {}, "var/task").value()};
+    spec.entrypoint = {"/usr/local/bin/hypertest-runner"};
+    spec.working_dir = "/var/task";
+    auto image = oci::write_image(*layout, spec, "fn-test");
+    ASSERT_TRUE(image) << image.error().message;
+    ASSERT_TRUE(h.functions().update(image->manifest_digest));
+
+    auto r = h.invoke({{"mode", "echo"}});
+    ASSERT_FALSE(r.function_error) << r.error_message;
+    fs::path rootfs = fs::canonical(h.opts.function_dir / "rootfs" / image->manifest_digest.substr(7));
+    EXPECT_EQ(r.payload["exe"], (rootfs / "usr/local/bin/hypertest-runner").string());
+    EXPECT_EQ(fs::path(r.payload["taskRoot"].get<std::string>()),
+              h.opts.function_dir / "rootfs" / image->manifest_digest.substr(7) / "var/task");
+}
+
+TEST(FunctionHost, RunsTheRuntimeInsideTheImage) { runs_the_image_runtime(SandboxMode::off); }
+
+TEST(FunctionHost, RunsTheRuntimeInsideTheImageInTheSandbox) {
+    if (!bubblewrap_status()) GTEST_SKIP() << "bubblewrap does not work here";
+    runs_the_image_runtime(SandboxMode::on);
+}
+
+TEST(FunctionHost, ImageWithoutItsRuntimeUsesTheInstalledOne) {
+    Host h;
+    h.opts.task_root_override.clear();
+    fs::path project = h.tmp.path() / "project";
+    ASSERT_TRUE(util::write_file_atomic(project / "tests/a.spec.ts", "test"));
+    auto layout = oci::ImageLayout::open(h.opts.image_layout_dir);
+    ASSERT_TRUE(layout) << layout.error().message;
+    oci::ImageSpec spec;
+    spec.layers = {oci::build_layer(project, {"tests"}, *layout, {}, "var/task").value()};
+    spec.entrypoint = {"/usr/local/bin/hypertest-runner"};  // not in the image
+    spec.working_dir = "/var/task";
+    auto image = oci::write_image(*layout, spec, "fn-test");
+    ASSERT_TRUE(image) << image.error().message;
+    ASSERT_TRUE(h.functions().update(image->manifest_digest));
+    auto r = h.invoke({{"mode", "echo"}});
+    ASSERT_FALSE(r.function_error) << r.error_message;
+    EXPECT_EQ(r.payload["exe"], fs::canonical(HT_FAKE_RUNTIME).string());
+}
+
+TEST(ImageExecutable, OnlyExecutableFilesInsideTheRootCount) {
+    TempDir tmp;
+    fs::path root = tmp.path() / "rootfs";
+    fs::create_directories(root / "bin");
+    ASSERT_TRUE(util::write_file_atomic(root / "bin/runner", "#!/bin/sh\n"));
+    ASSERT_TRUE(util::write_file_atomic(root / "bin/plain", "data"));
+    ASSERT_TRUE(util::write_file_atomic(tmp.path() / "outside", "#!/bin/sh\n"));
+    fs::permissions(root / "bin/runner", fs::perms::owner_exec, fs::perm_options::add);
+    fs::permissions(tmp.path() / "outside", fs::perms::owner_exec, fs::perm_options::add);
+    fs::create_symlink("runner", root / "bin/link");
+    fs::create_symlink("../../outside", root / "bin/climbs");
+    fs::create_symlink("/bin/sh", root / "bin/host");  // names the host's /bin/sh: refused
+    fs::path canonical_root = fs::canonical(root);
+    EXPECT_EQ(image_executable(root, "/bin/runner"), canonical_root / "bin/runner");
+    EXPECT_EQ(image_executable(root, "/bin/link"), canonical_root / "bin/runner");
+    EXPECT_EQ(image_executable(root, "/bin/plain"), fs::path());
+    EXPECT_EQ(image_executable(root, "/bin/climbs"), fs::path());
+    EXPECT_EQ(image_executable(root, "/bin/host"), fs::path());
+    EXPECT_EQ(image_executable(root, "/bin/missing"), fs::path());
+    EXPECT_EQ(image_executable(root, "bin/runner"), fs::path());
 }
 
 }  // namespace

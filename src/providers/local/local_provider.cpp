@@ -6,6 +6,7 @@
 #include "providers/local/environment.hpp"
 #include "providers/local/function_host.hpp"
 #include "providers/local/local_storage.hpp"
+#include "providers/local/registry_image.hpp"
 #include "util/process.hpp"
 
 namespace hypertest::providers {
@@ -16,6 +17,8 @@ struct LocalConfig {
     SandboxMode sandbox = SandboxMode::automatic;
     int function_timeout_s = 900;
     int memory_mb = 2048;
+    std::map<std::string, std::string> env;
+    RegistrySettings registry;
 };
 
 [[noreturn]] void bad_key(const std::string& key, const std::string& problem, const std::string& fix) {
@@ -55,6 +58,19 @@ LocalConfig parse_config(const Json& c) {
                                           "give seconds, e.g. \"functionTimeout\": 900");
     cfg.memory_mb = positive_int(c, "memorySize", cfg.memory_mb,
                                  "give megabytes, e.g. \"memorySize\": 2048");
+    if (c.contains("env") && !c["env"].is_null()) {
+        const char* fix = "give names and string values, e.g. \"env\": { \"BASE_URL\": \"http://localhost:3000\" }";
+        if (!c["env"].is_object()) bad_key("env", "must be an object (got " + c["env"].dump() + ")", fix);
+        for (const auto& [name, value] : c["env"].items()) {
+            if (name.empty() || name.find('=') != std::string::npos || !value.is_string())
+                bad_key("env." + name, "must be a string named without '=' (got " + value.dump() + ")", fix);
+            if (name == "PATH" || name == "HOME" || name == "TMPDIR" || name.rfind("AWS_", 0) == 0 ||
+                name.rfind("LAMBDA_", 0) == 0 || name.rfind("_X_AMZN", 0) == 0)
+                bad_key("env." + name, "is reserved for the function runtime", "use another name");
+            cfg.env[name] = value.get<std::string>();
+        }
+    }
+    cfg.registry = parse_registry_settings(c);
     return cfg;
 }
 
@@ -78,6 +94,13 @@ public:
         o.timeout_s = m_config.function_timeout_s;
         o.memory_mb = m_config.memory_mb;
         o.sandbox = m_config.sandbox;
+        o.env = m_config.env;
+        if (m_config.registry.enabled()) {
+            // The host keeps its own layout, filled from the registry, not deploy's.
+            o.image_layout_dir = o.function_dir / "image";
+            o.registry = m_config.registry;
+        }
+        m_host_layout_dir = o.image_layout_dir;
         m_functions = make_function_host(o);
     }
 
@@ -85,9 +108,21 @@ public:
     Storage& storage() override { return *m_storage; }
     Functions& functions() override { return *m_functions; }
     fs::path image_layout_dir() const override { return m_layout_dir; }
+    std::string image_registry() const override { return m_config.registry.reference; }
+
+    util::Result<std::optional<std::string>> publish_image(const std::string& digest) override {
+        if (!m_config.registry.enabled()) return std::optional<std::string>();
+        auto report = push_to_registry(m_config.registry, m_layout_dir, digest, m_ctx.function_name,
+                                       util::json_get<std::string>(m_ctx.config, "baseImage", ""));
+        if (!report) return report.error();
+        return std::optional<std::string>(report->summary());
+    }
 
     std::vector<DoctorCheck> doctor() override {
-        return {check_storage(), check_runner(), check_node(), check_sandbox(), check_function()};
+        std::vector<DoctorCheck> checks = {check_storage(), check_runner(), check_node(),
+                                           check_sandbox(), check_function()};
+        if (m_config.registry.enabled()) checks.push_back(check_registry_access());
+        return checks;
     }
 
 private:
@@ -144,14 +179,26 @@ private:
             c.detail = "function \"" + m_ctx.function_name + "\" has no image yet";
             return c;
         }
-        auto layout = oci::ImageLayout::open(m_layout_dir);
+        auto layout = oci::ImageLayout::open(m_host_layout_dir);
         if (!layout || !layout->has_blob(st->image_digest)) {
-            c.detail = "image " + st->image_digest + " is missing from " + m_layout_dir.string();
+            c.detail = "image " + st->image_digest + " is missing from " + m_host_layout_dir.string();
             return c;
         }
         c.ok = true;
         c.detail = "\"" + m_ctx.function_name + "\" runs " + st->image_digest;
+        if (m_config.registry.enabled()) c.detail += " (pulled from " + m_config.registry.reference + ")";
         c.fix.clear();
+        return c;
+    }
+
+    DoctorCheck check_registry_access() {
+        DoctorCheck c{"registry", true, m_config.registry.reference, ""};
+        if (auto s = check_registry(m_config.registry); !s) {
+            c.ok = false;
+            c.detail = s.error().message;
+            c.fix = "start the registry or fix cloudProvider.registry (plain HTTP to a host other "
+                    "than localhost needs \"insecureRegistry\": true)";
+        }
         return c;
     }
 
@@ -159,6 +206,7 @@ private:
     LocalConfig m_config;
     fs::path m_storage_root;
     fs::path m_layout_dir;
+    fs::path m_host_layout_dir;  // where the function host reads images
     std::unique_ptr<Storage> m_storage;
     std::unique_ptr<Functions> m_functions;
 };
@@ -166,7 +214,8 @@ private:
 }  // namespace
 
 std::vector<std::string> local_config_keys() {
-    return {"name", "storageDir", "sandbox", "functionTimeout", "memorySize"};
+    return {"name", "storageDir", "sandbox", "functionTimeout", "memorySize", "env",
+            "registry", "insecureRegistry"};
 }
 
 std::unique_ptr<Provider> make_local_provider(const ProviderContext& ctx) {

@@ -32,7 +32,17 @@ std::string fatal_message(const Json& config) {
 
 TEST(LocalProvider, ConfigKeysAndValidation) {
     EXPECT_EQ(local_config_keys(), (std::vector<std::string>{"name", "storageDir", "sandbox",
-                                                             "functionTimeout", "memorySize"}));
+                                                             "functionTimeout", "memorySize", "env",
+                                                             "registry", "insecureRegistry"}));
+    EXPECT_NE(fatal_message({{"env", "A=1"}}).find("cloudProvider.env must be an object"), std::string::npos);
+    EXPECT_NE(fatal_message({{"env", {{"A", 1}}}}).find("cloudProvider.env.A"), std::string::npos);
+    EXPECT_NE(fatal_message({{"env", {{"AWS_REGION", "x"}}}}).find("reserved"), std::string::npos);
+    EXPECT_EQ(fatal_message({{"env", {{"BASE_URL", "http://localhost:3000"}}}}), "");
+    EXPECT_NE(fatal_message({{"registry", "myrepo"}}).find("cloudProvider.registry"), std::string::npos);
+    EXPECT_NE(fatal_message({{"registry", 5}}).find("cloudProvider.registry"), std::string::npos);
+    EXPECT_NE(fatal_message({{"insecureRegistry", "yes"}}).find("cloudProvider.insecureRegistry"),
+              std::string::npos);
+    EXPECT_EQ(fatal_message({{"registry", "127.0.0.1:5000/team/app"}, {"insecureRegistry", false}}), "");
     EXPECT_NE(fatal_message({{"sandbox", "yes"}}).find("cloudProvider.sandbox"), std::string::npos);
     EXPECT_NE(fatal_message({{"functionTimeout", "900"}}).find("cloudProvider.functionTimeout"),
               std::string::npos);

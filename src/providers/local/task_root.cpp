@@ -30,6 +30,8 @@ void read_image_config(const oci::ImageLayout& layout, const std::string& digest
         auto eq = kv.find('=');
         if (eq != std::string::npos && eq > 0) root.env[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
+    auto entrypoint = util::json_get<std::vector<std::string>>(c, "Entrypoint", {});
+    if (!entrypoint.empty()) root.runner = image_executable(root.rootfs, entrypoint.front());
     std::string workdir = util::json_get<std::string>(c, "WorkingDir", "");
     fs::path candidate = root.path / fs::path(workdir).relative_path();
     std::error_code ec;
@@ -65,6 +67,21 @@ util::Status unpack_once(const oci::ImageLayout& layout, const std::string& dige
 
 }  // namespace
 
+fs::path image_executable(const fs::path& rootfs, const std::string& entrypoint) {
+    if (entrypoint.empty() || entrypoint.front() != '/') return {};
+    std::error_code ec;
+    fs::path root = fs::canonical(rootfs, ec);
+    if (ec) return {};
+    // Absolute link targets name host paths to canonical(): they land outside root and are
+    // refused, like relative ones that climb out.
+    fs::path file = fs::canonical(root / fs::path(entrypoint).relative_path(), ec);
+    if (ec) return {};
+    auto rel = file.lexically_relative(root);
+    if (rel.empty() || *rel.begin() == "..") return {};
+    if (!fs::is_regular_file(file, ec) || ::access(file.c_str(), X_OK) != 0) return {};
+    return file;
+}
+
 std::string digest_hex(const std::string& digest) {
     const std::string prefix = "sha256:";
     if (digest.rfind(prefix, 0) != 0) return {};
@@ -87,10 +104,12 @@ util::Result<TaskRoot> TaskRootCache::get(const std::string& digest) {
     if (auto s = util::ensure_dir(m_rootfs_dir); !s) return s.error();
     TaskRoot root;
     root.path = m_rootfs_dir / hex;
+    root.rootfs = root.path;
     if (auto s = unpack_once(*layout, digest, root.path); !s)
         return util::make_error("cannot unpack image " + digest + ": " + s.error().message);
     read_image_config(*layout, digest, root);
-    util::log_debug("task root for " + digest + ": " + root.path.string());
+    util::log_debug("task root for " + digest + ": " + root.path.string() +
+                    (root.runner.empty() ? "" : ", runtime " + root.runner.string()));
     m_cache[digest] = root;
     return root;
 }

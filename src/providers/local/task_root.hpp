@@ -15,8 +15,16 @@ namespace fs = std::filesystem;
 
 struct TaskRoot {
     fs::path path;                               // LAMBDA_TASK_ROOT
+    fs::path rootfs;                             // the whole unpacked image
     std::map<std::string, std::string> env;      // the image config's Env
+    // The image's own runtime: its Entrypoint[0] inside rootfs, when that is an executable
+    // file there (symlinks may not leave rootfs); empty otherwise (e.g. no base image).
+    fs::path runner;
 };
+
+// Entrypoint (an absolute path in the image) resolved inside rootfs; empty when it is not
+// an executable regular file there or resolves outside rootfs.
+fs::path image_executable(const fs::path& rootfs, const std::string& entrypoint);
 
 class TaskRootCache {
 public:

@@ -77,7 +77,8 @@ int main() {
                              {"timeout", env("AWS_LAMBDA_FUNCTION_TIMEOUT")},
                              {"memory", env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")},
                              {"imageVar", env("HT_FAKE_IMAGE_VAR")},
-                             {"cwd", std::filesystem::current_path().string()}};
+                             {"cwd", std::filesystem::current_path().string()},
+                             {"exe", std::filesystem::read_symlink("/proc/self/exe").string()}};
         if (mode == "big") answer["big"] = std::string(7 * 1024 * 1024, 'x');
         post(*http, url + "/response", answer.dump());
     }

@@ -1,0 +1,189 @@
+#include "aws/lambda_client.hpp"
+
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "aws/errors.hpp"
+#include "util/strings.hpp"
+
+namespace hypertest::aws {
+namespace {
+
+using util::Json;
+using util::json_get;
+
+constexpr const char* k_api = "/2015-03-31/functions/";
+
+// Field name -> number, e.g. "Billed Duration" -> 100. Alternatives are tried left to right at
+// each position, so "Billed Duration" is never read as "Duration".
+std::map<std::string, double> report_fields(std::string_view line) {
+    static const std::regex k_field(
+        "(Billed Duration|Init Duration|Max Memory Used|Memory Size|Duration): ([0-9]+(\\.[0-9]+)?)");
+    std::map<std::string, double> fields;
+    std::string text(line);
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), k_field); it != std::sregex_iterator(); ++it)
+        fields.emplace((*it)[1].str(), std::stod((*it)[2].str()));
+    return fields;
+}
+
+std::string function_path(const std::string& name) { return k_api + uri_encode(name, false); }
+
+class HttpLambdaClient : public LambdaClient {
+public:
+    explicit HttpLambdaClient(ServiceConfig config) : m_config(std::move(config)) {}
+
+    util::Result<InvokeOutput> invoke(const std::string& function_name, const std::string& payload,
+                                      std::chrono::milliseconds timeout) override {
+        ServiceRequest request;
+        request.method = "POST";
+        request.path = function_path(function_name) + "/invocations";
+        request.headers = {{"Content-Type", "application/json"},
+                           {"X-Amz-Invocation-Type", "RequestResponse"},
+                           {"X-Amz-Log-Type", "Tail"}};
+        request.body = payload;
+        request.timeout = timeout;
+        request.no_retry = true;
+        auto response = call_service(m_config, request, "Lambda Invoke " + function_name);
+        if (!response) return response.error();
+        InvokeOutput out;
+        out.payload = std::move(response->body);
+        out.function_error = response->header("x-amz-function-error");
+        if (auto log = base64_decode(response->header("x-amz-log-result")); log) {
+            out.log_tail = std::move(*log);
+            out.report = parse_report_line(out.log_tail);
+        }
+        if (!out.function_error.empty()) out.error_message = function_error_message(out);
+        return out;
+    }
+
+    util::Result<FunctionInfo> get_function(const std::string& function_name) override {
+        ServiceRequest request;
+        request.path = function_path(function_name);
+        auto response = call_service(m_config, request, "Lambda GetFunction " + function_name);
+        if (!response) return response.error();
+        auto json = response_json(*response, "Lambda GetFunction");
+        if (!json) return json.error();
+        return function_info_from_json(*json);
+    }
+
+    util::Result<FunctionInfo> update_function_code(const std::string& function_name,
+                                                    const std::string& image_uri) override {
+        ServiceRequest request;
+        request.method = "PUT";
+        request.path = function_path(function_name) + "/code";
+        request.headers = {{"Content-Type", "application/json"}};
+        request.body = Json{{"ImageUri", image_uri}}.dump();
+        auto response = call_service(m_config, request, "Lambda UpdateFunctionCode " + function_name);
+        if (!response) return response.error();
+        auto json = response_json(*response, "Lambda UpdateFunctionCode");
+        if (!json) return json.error();
+        // The answer is a FunctionConfiguration, not GetFunction's {Configuration, Code}.
+        return function_info_from_json(Json{{"Configuration", *json}});
+    }
+
+    util::Result<FunctionInfo> wait_until_updated(const std::string& function_name,
+                                                  std::chrono::milliseconds max_wait,
+                                                  std::chrono::milliseconds poll_interval) override {
+        std::int64_t deadline = m_config.now_ms() + max_wait.count();
+        while (true) {
+            auto info = get_function(function_name);
+            if (!info) return info.error();
+            if (info->last_update_status == "Failed") {
+                return util::make_error("the update of Lambda function " + function_name + " failed: " +
+                                        (info->last_update_status_reason.empty() ? "no reason given"
+                                                                                 : info->last_update_status_reason));
+            }
+            if (info->last_update_status == "Successful" || info->last_update_status.empty()) return info;
+            if (m_config.now_ms() >= deadline) {
+                return util::make_error("Lambda function " + function_name + " is still updating after " +
+                                            std::to_string(max_wait.count() / 1000) +
+                                            " s; raise cloudProvider.lambdaUpdateMaxWaitTime or check the "
+                                            "function in the Lambda console",
+                                        true);
+            }
+            if (m_config.sleep) m_config.sleep(poll_interval);
+            else std::this_thread::sleep_for(poll_interval);
+        }
+    }
+
+    util::Result<AccountSettings> get_account_settings() override {
+        ServiceRequest request;
+        request.path = "/2016-08-19/account-settings";
+        auto response = call_service(m_config, request, "Lambda GetAccountSettings");
+        if (!response) return response.error();
+        auto json = response_json(*response, "Lambda GetAccountSettings");
+        if (!json) return json.error();
+        Json limit = json_get<Json>(*json, "AccountLimit", Json::object());
+        AccountSettings s;
+        s.concurrent_executions = json_get<int>(limit, "ConcurrentExecutions", 0);
+        s.unreserved_concurrent_executions = json_get<int>(limit, "UnreservedConcurrentExecutions", 0);
+        return s;
+    }
+
+private:
+    static std::string function_error_message(const InvokeOutput& out) {
+        auto json = util::parse_json(out.payload, "function error");
+        std::string type, message;
+        if (json) {
+            type = json_get<std::string>(*json, "errorType", "");
+            message = json_get<std::string>(*json, "errorMessage", "");
+        }
+        if (message.empty()) message = util::truncate_utf8(util::trim(out.payload), 500);
+        std::string text = type.empty() ? message : type + ": " + message;
+        return text.empty() ? "the function failed (" + out.function_error + ")" : text;
+    }
+
+    ServiceConfig m_config;
+};
+
+}  // namespace
+
+std::optional<ReportLine> parse_report_line(std::string_view log) {
+    std::size_t pos = log.rfind("REPORT RequestId:");
+    if (pos == std::string_view::npos) return std::nullopt;
+    std::string_view line = log.substr(pos);
+    line = line.substr(0, line.find('\n'));
+    auto fields = report_fields(line);
+    auto get = [&](const char* name) { return fields.count(name) ? fields[name] : 0.0; };
+    ReportLine r;
+    r.duration_ms = get("Duration");
+    r.billed_ms = get("Billed Duration");
+    r.memory_mb = static_cast<int>(get("Memory Size"));
+    r.max_memory_used_mb = static_cast<int>(get("Max Memory Used"));
+    r.init_ms = get("Init Duration");
+    return r;
+}
+
+std::string FunctionInfo::image_digest() const {
+    for (const std::string* uri : {&resolved_image_uri, &image_uri}) {
+        auto at = uri->find("@sha256:");
+        if (at != std::string::npos) return uri->substr(at + 1);
+    }
+    return {};
+}
+
+FunctionInfo function_info_from_json(const Json& answer) {
+    Json c = json_get<Json>(answer, "Configuration", Json::object());
+    Json code = json_get<Json>(answer, "Code", Json::object());
+    FunctionInfo f;
+    f.name = json_get<std::string>(c, "FunctionName", "");
+    f.arn = json_get<std::string>(c, "FunctionArn", "");
+    f.package_type = json_get<std::string>(c, "PackageType", "Zip");
+    f.memory_mb = json_get<int>(c, "MemorySize", 0);
+    f.timeout_s = json_get<int>(c, "Timeout", 0);
+    f.architectures = json_get<std::vector<std::string>>(c, "Architectures", {"x86_64"});
+    f.state = json_get<std::string>(c, "State", "");
+    f.state_reason = json_get<std::string>(c, "StateReason", "");
+    f.last_update_status = json_get<std::string>(c, "LastUpdateStatus", "");
+    f.last_update_status_reason = json_get<std::string>(c, "LastUpdateStatusReason", "");
+    f.image_uri = json_get<std::string>(code, "ImageUri", "");
+    f.resolved_image_uri = json_get<std::string>(code, "ResolvedImageUri", "");
+    return f;
+}
+
+std::unique_ptr<LambdaClient> make_lambda_client(ServiceConfig config) {
+    return std::make_unique<HttpLambdaClient>(std::move(config));
+}
+
+}  // namespace hypertest::aws

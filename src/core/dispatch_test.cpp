@@ -1,0 +1,426 @@
+// The dispatcher against a scripted fake function: no processes, no network.
+#include "core/dispatch.hpp"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <functional>
+#include <mutex>
+
+namespace hypertest::core {
+namespace {
+
+using plugins::InvocationEvent;
+using providers::InvokeResponse;
+using Answer = util::Result<InvokeResponse>;
+
+class MemoryStorage : public providers::Storage {
+public:
+    util::Status put(const std::string& key, std::string_view bytes) override {
+        std::lock_guard lock(m_mutex);
+        m_objects[key] = std::string(bytes);
+        return util::ok_status();
+    }
+    util::Status put_file(const std::string&, const fs::path&) override { return util::ok_status(); }
+    util::Result<std::optional<std::string>> get(const std::string& key) override {
+        std::lock_guard lock(m_mutex);
+        auto it = m_objects.find(key);
+        return it == m_objects.end() ? std::optional<std::string>() : std::optional(it->second);
+    }
+    std::string url(const std::string& key) const override { return "mem://" + key; }
+    plugins::StorageLocation location() const override { return {}; }
+    util::Status check_writable() override { return util::ok_status(); }
+
+private:
+    std::mutex m_mutex;
+    std::map<std::string, std::string> m_objects;
+};
+
+// Answers each invocation with `script(event, call number)`; records the batches it saw.
+class ScriptedFunctions : public providers::Functions {
+public:
+    std::function<Answer(const InvocationEvent&, int)> script;
+    bool block_until_shutdown = false;  // every invocation waits for shutdown(), then errors
+
+    util::Result<providers::FunctionState> state() override { return providers::FunctionState{}; }
+    util::Status update(const std::string&) override { return util::ok_status(); }
+    Answer invoke(const Json& event, std::chrono::milliseconds) override {
+        auto ev = plugins::invocation_event_from_json(event);
+        EXPECT_TRUE(ev.ok());
+        int n;
+        {
+            std::unique_lock lock(m_mutex);
+            n = static_cast<int>(batches.size());
+            std::vector<std::string> ids;
+            for (const auto& t : ev->tests) ids.push_back(t.id);
+            batches.push_back(ids);
+            if (block_until_shutdown) {
+                m_cv.wait(lock, [&] { return shutdowns > 0; });
+                InvokeResponse r;
+                r.function_error = true;
+                r.error_message = "the function host was shut down during the invocation";
+                return r;
+            }
+        }
+        return script(*ev, n);
+    }
+    void shutdown() override {
+        std::lock_guard lock(m_mutex);
+        ++shutdowns;
+        m_cv.notify_all();
+    }
+
+    std::vector<std::vector<std::string>> batches;
+    int shutdowns = 0;
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+};
+
+class FakeProvider : public providers::Provider {
+public:
+    std::string name() const override { return "fake"; }
+    providers::Storage& storage() override { return m_storage; }
+    providers::Functions& functions() override { return fns; }
+    fs::path image_layout_dir() const override { return {}; }
+    std::vector<providers::DoctorCheck> doctor() override { return {}; }
+    ScriptedFunctions fns;
+
+private:
+    MemoryStorage m_storage;
+};
+
+plugins::TestCase tc(const std::string& id, int order = 0, const std::string& group = "") {
+    plugins::TestCase t;
+    t.id = id;
+    t.file = "a.spec.ts";
+    t.title_path = {id};
+    t.order = order;
+    t.group = group;
+    return t;
+}
+
+plugins::TestOutcome outcome(const std::string& id, const std::string& status) {
+    plugins::TestOutcome o;
+    o.id = id;
+    o.status = status;
+    o.framework_status = status == "passed" ? "expected" : "unexpected";
+    o.duration_ms = 10;
+    if (status == "failed") o.error_message = "expected 1 to be 2";
+    return o;
+}
+
+// An answer with `status_of(test id)` for every test of the batch.
+Answer answer(const InvocationEvent& ev, const std::function<std::string(const std::string&)>& status_of) {
+    plugins::InvocationResult r;
+    r.invocation_id = ev.invocation_id;
+    for (const auto& t : ev.tests) r.outcomes.push_back(outcome(t.id, status_of(t.id)));
+    InvokeResponse resp;
+    resp.payload = plugins::to_json(r);
+    resp.billed_ms = 100;
+    return resp;
+}
+
+Answer all_pass(const InvocationEvent& ev) {
+    return answer(ev, [](const std::string&) { return "passed"; });
+}
+
+Answer function_error(const std::string& message) {
+    InvokeResponse r;
+    r.function_error = true;
+    r.error_message = message;
+    return r;
+}
+
+class DispatchTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        m_out = std::tmpfile();
+        s.reporter = make_reporter(OutputMode::plain, m_out);
+        auto p = std::make_unique<FakeProvider>();
+        provider = p.get();
+        s.provider = std::move(p);
+        s.config.runner_name = "fake";
+        in.run_id = "run-1";
+        in.concurrency = 2;
+        in.backoff_base = std::chrono::milliseconds(1);
+        in.backoff_max = std::chrono::milliseconds(4);
+    }
+    void TearDown() override {
+        interrupted() = false;
+        std::fclose(m_out);
+    }
+
+    void batches(const std::vector<std::vector<plugins::TestCase>>& bs) {
+        for (const auto& b : bs) in.batches.push_back(Batch{b, 0});
+    }
+    DispatchStats go() { return dispatch(s, in, results); }
+    std::string output() {
+        std::fflush(m_out);
+        std::rewind(m_out);
+        std::string text;
+        char buf[4096];
+        while (std::size_t n = std::fread(buf, 1, sizeof buf, m_out)) text.append(buf, n);
+        return text;
+    }
+    void expect_one_final_status_each(const DispatchStats& st) {
+        for (const auto& b : in.batches) {
+            for (const auto& t : b.tests) EXPECT_EQ(st.final_reports.at(t.id), 1) << t.id;
+        }
+    }
+
+    Session s;
+    FakeProvider* provider = nullptr;
+    DispatchInput in;
+    std::map<std::string, TestResult> results;
+    std::FILE* m_out = nullptr;
+};
+
+TEST_F(DispatchTest, EveryTestPassesOnce) {
+    batches({{tc("a"), tc("b")}, {tc("c")}});
+    provider->fns.script = [](const InvocationEvent& ev, int) { return all_pass(ev); };
+    auto st = go();
+    EXPECT_EQ(st.invocations, 2);
+    EXPECT_DOUBLE_EQ(st.billed_ms, 200);
+    for (const auto& id : {"a", "b", "c"}) {
+        EXPECT_EQ(results[id].status, Status::success) << id;
+        EXPECT_EQ(results[id].attempts, 1);
+    }
+    expect_one_final_status_each(st);
+}
+
+TEST_F(DispatchTest, CrashedInvocationIsRequeuedThenSucceeds) {
+    batches({{tc("a", 0), tc("b", 1), tc("c", 2)}});
+    provider->fns.script = [](const InvocationEvent& ev, int n) {
+        return n == 0 ? function_error("Runtime exited with error: signal: killed") : all_pass(ev);
+    };
+    auto st = go();
+    // The crashed batch came back split in two.
+    ASSERT_EQ(provider->fns.batches.size(), 3u);
+    EXPECT_EQ(provider->fns.batches[1].size() + provider->fns.batches[2].size(), 3u);
+    for (const auto& id : {"a", "b", "c"}) {
+        EXPECT_EQ(results[id].status, Status::success) << id;
+        EXPECT_EQ(results[id].attempts, 2);
+    }
+    expect_one_final_status_each(st);
+}
+
+TEST_F(DispatchTest, PermanentCrashFailsWithTheReasonAfterTheLimit) {
+    in.invocation_retries = 2;
+    batches({{tc("a", 0), tc("b", 1), tc("c", 2), tc("d", 3)}});
+    provider->fns.script = [](const InvocationEvent&, int) {
+        return function_error("Runtime exited with error: signal: killed");
+    };
+    auto st = go();
+    EXPECT_EQ(st.invocations, 1 + 2 + 4);
+    for (const auto& id : {"a", "b", "c", "d"}) {
+        const auto& r = results[id];
+        EXPECT_EQ(r.status, Status::failed);
+        EXPECT_EQ(r.framework_status, "infrastructureError");
+        EXPECT_EQ(r.attempts, 3);
+        EXPECT_NE(r.error_message.find("after 3 invocations"), std::string::npos) << r.error_message;
+        EXPECT_NE(r.error_message.find("signal: killed"), std::string::npos) << r.error_message;
+    }
+    expect_one_final_status_each(st);
+}
+
+TEST_F(DispatchTest, MalformedAnswerIsRequeuedAndNamedWhenItPersists) {
+    in.invocation_retries = 1;
+    batches({{tc("a")}, {tc("b")}});
+    provider->fns.script = [](const InvocationEvent& ev, int) -> Answer {
+        if (ev.tests[0].id == "a") return all_pass(ev);
+        InvokeResponse r;
+        r.payload = Json{{"hello", "world"}};
+        return r;
+    };
+    auto st = go();
+    EXPECT_EQ(results["a"].status, Status::success);
+    EXPECT_EQ(results["b"].status, Status::failed);
+    EXPECT_EQ(results["b"].attempts, 2);
+    EXPECT_NE(results["b"].error_message.find("malformed answer"), std::string::npos);
+    expect_one_final_status_each(st);
+}
+
+TEST_F(DispatchTest, FunctionErrorKeepsPartialOutcomesAndRequeuesTheRest) {
+    batches({{tc("a", 0), tc("b", 1)}});
+    provider->fns.script = [](const InvocationEvent& ev, int n) -> Answer {
+        if (n > 0) return all_pass(ev);
+        plugins::InvocationResult r;
+        r.outcomes.push_back(outcome("a", "failed"));
+        r.error = "Playwright ended with exit code 130";
+        InvokeResponse resp;
+        resp.payload = plugins::to_json(r);
+        return resp;
+    };
+    auto st = go();
+    ASSERT_EQ(provider->fns.batches.size(), 2u);
+    EXPECT_EQ(provider->fns.batches[1], std::vector<std::string>{"b"});
+    EXPECT_EQ(results["a"].status, Status::failed);  // its own outcome: not re-run
+    EXPECT_EQ(results["a"].attempts, 1);
+    EXPECT_EQ(results["b"].status, Status::success);
+    expect_one_final_status_each(st);
+}
+
+TEST_F(DispatchTest, OutcomeForAnUnknownTestIsIgnored) {
+    batches({{tc("a")}});
+    provider->fns.script = [](const InvocationEvent& ev, int) -> Answer {
+        plugins::InvocationResult r;
+        r.outcomes = {outcome("intruder", "failed"), outcome("a", "passed"), outcome("a", "failed")};
+        InvokeResponse resp;
+        resp.payload = plugins::to_json(r);
+        (void)ev;
+        return resp;
+    };
+    auto st = go();
+    EXPECT_EQ(results.count("intruder"), 0u);
+    EXPECT_EQ(st.final_reports.count("intruder"), 0u);
+    EXPECT_EQ(results["a"].status, Status::success);  // the first outcome for a test counts
+    expect_one_final_status_each(st);
+}
+
+TEST_F(DispatchTest, RetriesRunFailedTestsInFreshInvocationsAndMarkFlaky) {
+    in.retries = 2;
+    batches({{tc("flaky", 0), tc("broken", 1), tc("fine", 2)}});
+    provider->fns.script = [](const InvocationEvent& ev, int n) {
+        return answer(ev, [n](const std::string& id) {
+            if (id == "broken") return "failed";
+            if (id == "flaky") return n == 0 ? "failed" : "passed";
+            return "passed";
+        });
+    };
+    auto st = go();
+    ASSERT_EQ(provider->fns.batches.size(), 3u);
+    EXPECT_EQ(provider->fns.batches[1], (std::vector<std::string>{"flaky", "broken"}));
+    EXPECT_EQ(provider->fns.batches[2], std::vector<std::string>{"broken"});
+    EXPECT_EQ(results["flaky"].status, Status::flaky);
+    EXPECT_EQ(results["flaky"].attempts, 2);
+    EXPECT_EQ(results["broken"].status, Status::failed);
+    EXPECT_EQ(results["broken"].attempts, 3);
+    EXPECT_EQ(results["fine"].status, Status::success);
+    EXPECT_EQ(results["fine"].attempts, 1);
+    EXPECT_NE(output().find("retrying a.spec.ts › broken (retry 2 of 2)"), std::string::npos) << output();
+    expect_one_final_status_each(st);
+}
+
+TEST_F(DispatchTest, ASerialGroupIsRetriedWhole) {
+    in.retries = 1;
+    batches({{tc("s1", 0, "serial:x"), tc("s2", 1, "serial:x"), tc("s3", 2, "serial:x")}});
+    provider->fns.script = [](const InvocationEvent& ev, int n) {
+        return answer(ev, [n](const std::string& id) {
+            if (n > 0) return "passed";
+            return id == "s1" ? "passed" : id == "s2" ? "failed" : "skipped";
+        });
+    };
+    auto st = go();
+    ASSERT_EQ(provider->fns.batches.size(), 2u);
+    EXPECT_EQ(provider->fns.batches[1], (std::vector<std::string>{"s1", "s2", "s3"}));
+    EXPECT_EQ(results["s1"].status, Status::success);
+    EXPECT_EQ(results["s2"].status, Status::flaky);
+    EXPECT_EQ(results["s3"].status, Status::success);
+    expect_one_final_status_each(st);
+}
+
+TEST_F(DispatchTest, MaxFailuresStopsDispatchingAndCancelsTheRest) {
+    in.concurrency = 1;
+    in.max_failures = 2;
+    batches({{tc("a")}, {tc("b")}, {tc("c")}, {tc("d")}});
+    provider->fns.script = [](const InvocationEvent& ev, int) {
+        return answer(ev, [](const std::string&) { return "failed"; });
+    };
+    auto st = go();
+    EXPECT_TRUE(st.max_failures_reached);
+    EXPECT_EQ(st.invocations, 2);
+    int failed = 0, cancelled = 0;
+    for (const auto& [id, r] : results) {
+        failed += r.status == Status::failed;
+        if (r.status == Status::cancelled) {
+            ++cancelled;
+            EXPECT_NE(r.error_message.find("--max-failures 2"), std::string::npos);
+        }
+    }
+    EXPECT_EQ(failed, 2);
+    EXPECT_EQ(cancelled, 2);
+    expect_one_final_status_each(st);
+}
+
+TEST_F(DispatchTest, CtrlCShutsTheFunctionsDownAndCancelsUnfinishedTests) {
+    in.concurrency = 1;
+    batches({{tc("a")}, {tc("b")}, {tc("c")}});
+    provider->fns.block_until_shutdown = true;
+    std::thread ctrl_c([] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        interrupted() = true;
+    });
+    auto st = go();
+    ctrl_c.join();
+    EXPECT_GE(provider->fns.shutdowns, 1);
+    EXPECT_EQ(st.invocations, 1);  // nothing new after the signal, no re-queue
+    for (const auto& id : {"a", "b", "c"}) {
+        EXPECT_EQ(results[id].status, Status::cancelled) << id;
+        EXPECT_NE(results[id].error_message.find("interrupted"), std::string::npos);
+    }
+    expect_one_final_status_each(st);
+}
+
+TEST_F(DispatchTest, RetryableCallErrorsAreRetriedWithBackoff) {
+    in.transport_retries = 3;
+    batches({{tc("a")}});
+    provider->fns.script = [](const InvocationEvent& ev, int n) -> Answer {
+        if (n < 2) return util::make_error("connection reset", true);
+        return all_pass(ev);
+    };
+    auto st = go();
+    EXPECT_EQ(provider->fns.batches.size(), 3u);
+    EXPECT_EQ(st.invocations, 1);  // one invocation, three calls
+    EXPECT_EQ(results["a"].status, Status::success);
+    EXPECT_EQ(results["a"].attempts, 1);
+}
+
+TEST_F(DispatchTest, NonRetryableCallErrorGoesThroughTheRequeuePath) {
+    in.invocation_retries = 0;
+    batches({{tc("a")}});
+    provider->fns.script = [](const InvocationEvent&, int) -> Answer {
+        return util::make_error("access denied", false);
+    };
+    go();
+    EXPECT_EQ(provider->fns.batches.size(), 1u);
+    EXPECT_EQ(results["a"].status, Status::failed);
+    EXPECT_NE(results["a"].error_message.find("access denied"), std::string::npos);
+}
+
+TEST_F(DispatchTest, TestStoppedAtTheDeadlineIsRunAgainThenFailsWithTheReason) {
+    in.invocation_retries = 1;
+    batches({{tc("slow", 0), tc("quick", 1)}});
+    provider->fns.script = [](const InvocationEvent& ev, int) -> Answer {
+        plugins::InvocationResult r;
+        for (const auto& t : ev.tests) {
+            auto o = outcome(t.id, t.id == "slow" ? "failed" : "passed");
+            if (t.id == "slow") o.framework_status = "interrupted";
+            r.outcomes.push_back(o);
+        }
+        r.error = "Playwright was interrupted 5 s before the invocation's deadline";
+        InvokeResponse resp;
+        resp.payload = plugins::to_json(r);
+        return resp;
+    };
+    auto st = go();
+    EXPECT_EQ(results["quick"].status, Status::success);
+    EXPECT_EQ(results["slow"].status, Status::failed);
+    EXPECT_EQ(results["slow"].attempts, 2);
+    EXPECT_NE(results["slow"].error_message.find("deadline"), std::string::npos);
+    expect_one_final_status_each(st);
+}
+
+TEST(Backoff, GrowsExponentiallyWithinTheJitterWindowAndIsCapped) {
+    using std::chrono::milliseconds;
+    EXPECT_EQ(backoff_delay(1, milliseconds(100), milliseconds(5000), 0.0), milliseconds(50));
+    EXPECT_EQ(backoff_delay(1, milliseconds(100), milliseconds(5000), 1.0), milliseconds(100));
+    EXPECT_EQ(backoff_delay(3, milliseconds(100), milliseconds(5000), 0.0), milliseconds(200));
+    EXPECT_EQ(backoff_delay(3, milliseconds(100), milliseconds(5000), 1.0), milliseconds(400));
+    EXPECT_EQ(backoff_delay(20, milliseconds(100), milliseconds(5000), 1.0), milliseconds(5000));
+}
+
+}  // namespace
+}  // namespace hypertest::core

@@ -1,0 +1,44 @@
+# Helpers for the scheduling and fault tests: projects made from tests/fixtures/playwright-faults.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Copies the fixture (plus the node_modules of playwright-statuses) to a temp dir; prints it.
+fault_project() {
+    local dst
+    dst="$(mktemp -d)"
+    cp -a "$HT_SOURCE_DIR/tests/fixtures/playwright-faults/." "$dst/"
+    cp -a "$HT_SOURCE_DIR/tests/fixtures/playwright-statuses/node_modules" "$dst/"
+    echo "$dst"
+}
+
+# Writes hypertest.config.json in $1. $2: JSON merged into the top level, $3: into cloudProvider.
+# HT_FAULT_DIR lies below the storage directory: the one place a sandboxed function may write.
+fault_config() {
+    node -e '
+const [dir, top, cloud] = process.argv.slice(1);
+const config = {testRunner: {name: "playwright"}, concurrency: 2, ...JSON.parse(top || "{}")};
+config.cloudProvider = {name: "local", env: {HT_FAULT_DIR: dir + "/.hypertest/storage/ht-faults"},
+                        ...JSON.parse(cloud || "{}")};
+require("fs").writeFileSync(dir + "/hypertest.config.json", JSON.stringify(config, null, 2));
+' "$1" "${2:-}" "${3:-}"
+}
+
+# Fails unless every test of the results file has exactly one status from the allowed set.
+expect_one_status_each() {
+    local file="$1" want_total="$2"
+    node -e '
+const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const ids = j.testResults.map(t => t.testId);
+const known = new Set(["success", "failed", "skipped", "flaky", "cancelled"]);
+if (new Set(ids).size !== ids.length) { console.error("a test is listed twice"); process.exit(1); }
+if (ids.length !== Number(process.argv[2])) { console.error(`${ids.length} tests, expected ${process.argv[2]}`); process.exit(1); }
+const bad = j.testResults.filter(t => !known.has(t.status));
+if (bad.length) { console.error("unknown statuses: " + bad.map(t => t.status)); process.exit(1); }
+const sum = ["success", "failed", "skipped", "flaky", "cancelled"].reduce((n, k) => n + j.tests[k], 0);
+if (sum !== ids.length) { console.error("counts do not add up"); process.exit(1); }
+' "$file" "$want_total" || fail "results in $file break the one-status-per-test rule"
+}
+
+# Prints the field of the test whose title is $2: json_test FILE TITLE FIELD
+json_test() {
+    json "$1" "(j.testResults.find(t => t.titlePath.at(-1) === '$2') || {})['$3']"
+}
