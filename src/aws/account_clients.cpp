@@ -25,13 +25,15 @@ util::Result<EcrAuthorization> ecr_get_authorization_token(const ServiceConfig& 
     auto decoded = base64_decode(token);
     auto colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon == std::string::npos) {
-        return util::make_error("ECR GetAuthorizationToken returned a token that is not base64 of user:password");
+        return util::make_error(
+            "ECR GetAuthorizationToken returned a token that is not base64 of user:password");
     }
     EcrAuthorization auth;
     auth.username = decoded->substr(0, colon);
     auth.password = decoded->substr(colon + 1);
     auth.proxy_endpoint = json_get<std::string>(data[0], "proxyEndpoint", "");
-    auth.expires_at_ms = static_cast<std::int64_t>(json_get<double>(data[0], "expiresAt", 0) * 1000);
+    auth.expires_at_ms =
+        static_cast<std::int64_t>(json_get<double>(data[0], "expiresAt", 0) * 1000);
     return auth;
 }
 
@@ -59,15 +61,19 @@ util::Result<double> get_service_quota(const ServiceConfig& quotas, const std::s
     const char* action = default_value ? "GetAWSDefaultServiceQuota" : "GetServiceQuota";
     auto answer = call_json11(quotas, k_quotas_target, action,
                               Json{{"ServiceCode", service_code}, {"QuotaCode", quota_code}});
-    if (!answer) return util::make_error("Service Quotas " + answer.error().message, answer.error().retryable);
+    if (!answer)
+        return util::make_error("Service Quotas " + answer.error().message,
+                                answer.error().retryable);
     Json quota = json_get<Json>(*answer, "Quota", Json::object());
     if (!quota.contains("Value") || !quota["Value"].is_number()) {
-        return util::make_error(std::string("Service Quotas ") + action + ": the answer has no Quota.Value");
+        return util::make_error(std::string("Service Quotas ") + action +
+                                ": the answer has no Quota.Value");
     }
     return quota["Value"].get<double>();
 }
 
-util::Result<ConcurrencyLimit> lambda_concurrency_limit(const ServiceConfig& quotas, LambdaClient& lambda) {
+util::Result<ConcurrencyLimit> lambda_concurrency_limit(const ServiceConfig& quotas,
+                                                        LambdaClient& lambda) {
     std::vector<std::string> problems;
     for (bool default_value : {false, true}) {
         auto value = get_service_quota(quotas, "lambda", k_lambda_concurrency_quota, default_value);
@@ -83,7 +89,8 @@ util::Result<ConcurrencyLimit> lambda_concurrency_limit(const ServiceConfig& quo
     }
     problems.push_back(settings ? "Lambda GetAccountSettings gave no ConcurrentExecutions"
                                 : settings.error().message);
-    return util::make_error("cannot read the Lambda concurrency limit: " + util::join(problems, "; "));
+    return util::make_error("cannot read the Lambda concurrency limit: " +
+                            util::join(problems, "; "));
 }
 
 }  // namespace hypertest::aws

@@ -40,6 +40,7 @@ struct ConcurrencyLimit {
 };
 // The account's concurrent executions: the applied quota, else the AWS default quota, else
 // Lambda GetAccountSettings' ConcurrentExecutions. Fails only when all three fail.
-util::Result<ConcurrencyLimit> lambda_concurrency_limit(const ServiceConfig& quotas, LambdaClient& lambda);
+util::Result<ConcurrencyLimit> lambda_concurrency_limit(const ServiceConfig& quotas,
+                                                        LambdaClient& lambda);
 
 }  // namespace hypertest::aws

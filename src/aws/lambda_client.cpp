@@ -19,10 +19,12 @@ constexpr const char* k_api = "/2015-03-31/functions/";
 // each position, so "Billed Duration" is never read as "Duration".
 std::map<std::string, double> report_fields(std::string_view line) {
     static const std::regex k_field(
-        "(Billed Duration|Init Duration|Max Memory Used|Memory Size|Duration): ([0-9]+(\\.[0-9]+)?)");
+        "(Billed Duration|Init Duration|Max Memory Used|Memory Size|Duration): "
+        "([0-9]+(\\.[0-9]+)?)");
     std::map<std::string, double> fields;
     std::string text(line);
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), k_field); it != std::sregex_iterator(); ++it)
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), k_field);
+         it != std::sregex_iterator(); ++it)
         fields.emplace((*it)[1].str(), std::stod((*it)[2].str()));
     return fields;
 }
@@ -30,7 +32,7 @@ std::map<std::string, double> report_fields(std::string_view line) {
 std::string function_path(const std::string& name) { return k_api + uri_encode(name, false); }
 
 class HttpLambdaClient : public LambdaClient {
-public:
+  public:
     explicit HttpLambdaClient(ServiceConfig config) : m_config(std::move(config)) {}
 
     util::Result<InvokeOutput> invoke(const std::string& function_name, const std::string& payload,
@@ -74,7 +76,8 @@ public:
         request.path = function_path(function_name) + "/code";
         request.headers = {{"Content-Type", "application/json"}};
         request.body = Json{{"ImageUri", image_uri}}.dump();
-        auto response = call_service(m_config, request, "Lambda UpdateFunctionCode " + function_name);
+        auto response =
+            call_service(m_config, request, "Lambda UpdateFunctionCode " + function_name);
         if (!response) return response.error();
         auto json = response_json(*response, "Lambda UpdateFunctionCode");
         if (!json) return json.error();
@@ -82,28 +85,33 @@ public:
         return function_info_from_json(Json{{"Configuration", *json}});
     }
 
-    util::Result<FunctionInfo> wait_until_updated(const std::string& function_name,
-                                                  std::chrono::milliseconds max_wait,
-                                                  std::chrono::milliseconds poll_interval) override {
+    util::Result<FunctionInfo> wait_until_updated(
+        const std::string& function_name, std::chrono::milliseconds max_wait,
+        std::chrono::milliseconds poll_interval) override {
         std::int64_t deadline = m_config.now_ms() + max_wait.count();
         while (true) {
             auto info = get_function(function_name);
             if (!info) return info.error();
             if (info->last_update_status == "Failed") {
-                return util::make_error("the update of Lambda function " + function_name + " failed: " +
-                                        (info->last_update_status_reason.empty() ? "no reason given"
-                                                                                 : info->last_update_status_reason));
+                return util::make_error(
+                    "the update of Lambda function " + function_name + " failed: " +
+                    (info->last_update_status_reason.empty() ? "no reason given"
+                                                             : info->last_update_status_reason));
             }
-            if (info->last_update_status == "Successful" || info->last_update_status.empty()) return info;
+            if (info->last_update_status == "Successful" || info->last_update_status.empty())
+                return info;
             if (m_config.now_ms() >= deadline) {
-                return util::make_error("Lambda function " + function_name + " is still updating after " +
-                                            std::to_string(max_wait.count() / 1000) +
-                                            " s; raise cloudProvider.lambdaUpdateMaxWaitTime or check the "
-                                            "function in the Lambda console",
-                                        true);
+                return util::make_error(
+                    "Lambda function " + function_name + " is still updating after " +
+                        std::to_string(max_wait.count() / 1000) +
+                        " s; raise cloudProvider.lambdaUpdateMaxWaitTime or check the "
+                        "function in the Lambda console",
+                    true);
             }
-            if (m_config.sleep) m_config.sleep(poll_interval);
-            else std::this_thread::sleep_for(poll_interval);
+            if (m_config.sleep)
+                m_config.sleep(poll_interval);
+            else
+                std::this_thread::sleep_for(poll_interval);
         }
     }
 
@@ -117,11 +125,12 @@ public:
         Json limit = json_get<Json>(*json, "AccountLimit", Json::object());
         AccountSettings s;
         s.concurrent_executions = json_get<int>(limit, "ConcurrentExecutions", 0);
-        s.unreserved_concurrent_executions = json_get<int>(limit, "UnreservedConcurrentExecutions", 0);
+        s.unreserved_concurrent_executions =
+            json_get<int>(limit, "UnreservedConcurrentExecutions", 0);
         return s;
     }
 
-private:
+  private:
     static std::string function_error_message(const InvokeOutput& out) {
         auto json = util::parse_json(out.payload, "function error");
         std::string type, message;

@@ -31,7 +31,7 @@ struct InvokeOutput {
     std::string function_error;  // X-Amz-Function-Error ("Unhandled", ...); empty: no error
     std::string log_tail;        // X-Amz-Log-Result decoded (last 4 KB of the log)
     std::optional<ReportLine> report;
-    std::string error_message;   // errorType: errorMessage of a function error's payload
+    std::string error_message;  // errorType: errorMessage of a function error's payload
 };
 
 struct FunctionInfo {
@@ -59,11 +59,12 @@ struct AccountSettings {
 };
 
 class LambdaClient {
-public:
+  public:
     virtual ~LambdaClient() = default;
     // RequestResponse with LogType=Tail; not retried (the caller decides). A 429
     // TooManyRequestsException is a retryable error naming its Reason.
-    virtual util::Result<InvokeOutput> invoke(const std::string& function_name, const std::string& payload,
+    virtual util::Result<InvokeOutput> invoke(const std::string& function_name,
+                                              const std::string& payload,
                                               std::chrono::milliseconds timeout) = 0;
     // Fails with ResourceNotFoundException (HTTP 404) when the function does not exist.
     virtual util::Result<FunctionInfo> get_function(const std::string& function_name) = 0;
@@ -72,9 +73,9 @@ public:
                                                             const std::string& image_uri) = 0;
     // Polls GetFunction every poll_interval until LastUpdateStatus is Successful (returned) or
     // Failed (an error with LastUpdateStatusReason), for at most max_wait.
-    virtual util::Result<FunctionInfo> wait_until_updated(const std::string& function_name,
-                                                          std::chrono::milliseconds max_wait,
-                                                          std::chrono::milliseconds poll_interval) = 0;
+    virtual util::Result<FunctionInfo> wait_until_updated(
+        const std::string& function_name, std::chrono::milliseconds max_wait,
+        std::chrono::milliseconds poll_interval) = 0;
     virtual util::Result<AccountSettings> get_account_settings() = 0;
 };
 

@@ -18,7 +18,8 @@ const std::string k_log =
     "START RequestId: 8f5e1c2a-1111-4c1e-9f7a-0123456789ab Version: $LATEST\n"
     "some test output mentioning Duration: 99 ms in passing\n"
     "END RequestId: 8f5e1c2a-1111-4c1e-9f7a-0123456789ab\n"
-    "REPORT RequestId: 8f5e1c2a-1111-4c1e-9f7a-0123456789ab\tDuration: 1234.56 ms\tBilled Duration: 1235 ms\t"
+    "REPORT RequestId: 8f5e1c2a-1111-4c1e-9f7a-0123456789ab\tDuration: 1234.56 ms\tBilled "
+    "Duration: 1235 ms\t"
     "Memory Size: 2048 MB\tMax Memory Used: 512 MB\tInit Duration: 321.09 ms\t\n";
 
 const char* k_get_function = R"({
@@ -38,11 +39,12 @@ std::string get_function_body(const std::string& status, const std::string& reas
 
 TEST(LambdaClient, InvokeSendsRequestResponseWithTailAndParsesTheReport) {
     LocalServer server;
-    server.post(R"(/2015-03-31/functions/([^/]+)/invocations)", [](const httplib::Request&, httplib::Response& res) {
-        res.set_header("X-Amz-Log-Result", base64_encode(k_log));
-        res.set_header("X-Amz-Executed-Version", "$LATEST");
-        res.set_content(R"({"version":1,"outcomes":[]})", "application/json");
-    });
+    server.post(R"(/2015-03-31/functions/([^/]+)/invocations)",
+                [](const httplib::Request&, httplib::Response& res) {
+                    res.set_header("X-Amz-Log-Result", base64_encode(k_log));
+                    res.set_header("X-Amz-Executed-Version", "$LATEST");
+                    res.set_content(R"({"version":1,"outcomes":[]})", "application/json");
+                });
     server.start();
     TestAws aws(server.url());
     auto lambda = make_lambda_client(aws.config("Lambda"));
@@ -67,52 +69,68 @@ TEST(LambdaClient, InvokeSendsRequestResponseWithTailAndParsesTheReport) {
     EXPECT_EQ(seen[0].header("X-Amz-Log-Type"), "Tail");
     EXPECT_EQ(seen[0].header("X-Amz-Date"), "20231114T221320Z");
     std::string auth = seen[0].header("Authorization");
-    EXPECT_EQ(auth.rfind("AWS4-HMAC-SHA256 Credential=AKIDTESTWIRE/20231114/us-east-1/lambda/aws4_request", 0), 0u)
+    EXPECT_EQ(
+        auth.rfind(
+            "AWS4-HMAC-SHA256 Credential=AKIDTESTWIRE/20231114/us-east-1/lambda/aws4_request", 0),
+        0u)
         << auth;
     EXPECT_EQ(auth.find(testing_support::k_test_secret), std::string::npos);
 }
 
 TEST(LambdaClient, FunctionErrorHeaderIsReportedWithTheErrorMessage) {
     LocalServer server;
-    server.post(R"(/2015-03-31/functions/([^/]+)/invocations)", [](const httplib::Request&, httplib::Response& res) {
+    server.post(R"(/2015-03-31/functions/([^/]+)/invocations)", [](const httplib::Request&,
+                                                                   httplib::Response& res) {
         res.set_header("X-Amz-Function-Error", "Unhandled");
-        res.set_content(R"({"errorMessage":"2024-01-01T00:00:00.000Z 1234 Task timed out after 900.00 seconds",)"
-                        R"("errorType":"Runtime.ExitError","stackTrace":[]})",
-                        "application/json");
+        res.set_content(
+            R"({"errorMessage":"2024-01-01T00:00:00.000Z 1234 Task timed out after 900.00 seconds",)"
+            R"("errorType":"Runtime.ExitError","stackTrace":[]})",
+            "application/json");
     });
     server.start();
     TestAws aws(server.url());
-    auto out = make_lambda_client(aws.config("Lambda"))->invoke("fn", "{}", std::chrono::seconds(5));
+    auto out =
+        make_lambda_client(aws.config("Lambda"))->invoke("fn", "{}", std::chrono::seconds(5));
     ASSERT_TRUE(out.ok()) << out.error().message;
     EXPECT_EQ(out->function_error, "Unhandled");
-    EXPECT_EQ(out->error_message, "Runtime.ExitError: 2024-01-01T00:00:00.000Z 1234 Task timed out after 900.00 seconds");
+    EXPECT_EQ(
+        out->error_message,
+        "Runtime.ExitError: 2024-01-01T00:00:00.000Z 1234 Task timed out after 900.00 seconds");
     EXPECT_FALSE(out->report.has_value());
 }
 
 TEST(LambdaClient, ThrottlingIsRetryableNamesTheReasonAndIsNotRetriedByTheClient) {
     LocalServer server;
-    server.post(R"(/2015-03-31/functions/([^/]+)/invocations)", [](const httplib::Request&, httplib::Response& res) {
+    server.post(R"(/2015-03-31/functions/([^/]+)/invocations)", [](const httplib::Request&,
+                                                                   httplib::Response& res) {
         res.status = 429;
-        res.set_header("x-amzn-ErrorType", "TooManyRequestsException:http://internal.amazon.com/coral/com.amazonaws.awslambda/");
+        res.set_header(
+            "x-amzn-ErrorType",
+            "TooManyRequestsException:http://internal.amazon.com/coral/com.amazonaws.awslambda/");
         res.set_header("Retry-After", "1");
-        res.set_content(R"({"Reason":"ConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."})",
-                        "application/json");
+        res.set_content(
+            R"({"Reason":"ConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."})",
+            "application/json");
     });
     server.start();
     TestAws aws(server.url());
-    auto out = make_lambda_client(aws.config("Lambda"))->invoke("fn", "{}", std::chrono::seconds(5));
+    auto out =
+        make_lambda_client(aws.config("Lambda"))->invoke("fn", "{}", std::chrono::seconds(5));
     ASSERT_FALSE(out.ok());
     EXPECT_TRUE(out.error().retryable);
-    EXPECT_NE(out.error().message.find("TooManyRequestsException (HTTP 429)"), std::string::npos) << out.error().message;
-    EXPECT_NE(out.error().message.find("ConcurrentInvocationLimitExceeded"), std::string::npos) << out.error().message;
+    EXPECT_NE(out.error().message.find("TooManyRequestsException (HTTP 429)"), std::string::npos)
+        << out.error().message;
+    EXPECT_NE(out.error().message.find("ConcurrentInvocationLimitExceeded"), std::string::npos)
+        << out.error().message;
     EXPECT_EQ(server.seen().size(), 1u);
 }
 
 TEST(LambdaClient, GetFunctionReadsConfigurationAndResolvedImage) {
     LocalServer server;
-    server.get(R"(/2015-03-31/functions/([^/]+))", [](const httplib::Request&, httplib::Response& res) {
-        res.set_content(get_function_body("Successful"), "application/json");
-    });
+    server.get(R"(/2015-03-31/functions/([^/]+))",
+               [](const httplib::Request&, httplib::Response& res) {
+                   res.set_content(get_function_body("Successful"), "application/json");
+               });
     server.start();
     TestAws aws(server.url());
     auto info = make_lambda_client(aws.config("Lambda"))->get_function("hypertest");
@@ -122,26 +140,32 @@ TEST(LambdaClient, GetFunctionReadsConfigurationAndResolvedImage) {
     EXPECT_EQ(info->timeout_s, 600);
     EXPECT_EQ(info->architectures, std::vector<std::string>{"arm64"});
     EXPECT_EQ(info->last_update_status, "Successful");
-    EXPECT_EQ(info->image_digest(), "sha256:4c2a0d4f55e6a3b8a3a4bd0e1e2e3e4e5e6e7e8e9eaebecedeeef0f1f2f3f4f5");
+    EXPECT_EQ(info->image_digest(),
+              "sha256:4c2a0d4f55e6a3b8a3a4bd0e1e2e3e4e5e6e7e8e9eaebecedeeef0f1f2f3f4f5");
     EXPECT_EQ(server.seen().at(0).path, "/2015-03-31/functions/hypertest");
 }
 
 TEST(LambdaClient, MissingFunctionIsAnActionableNotRetriedError) {
     LocalServer server;
-    server.get(R"(/2015-03-31/functions/([^/]+))", [](const httplib::Request&, httplib::Response& res) {
+    server.get(R"(/2015-03-31/functions/([^/]+))", [](const httplib::Request&,
+                                                      httplib::Response& res) {
         res.status = 404;
         res.set_header("x-amzn-ErrorType", "ResourceNotFoundException");
         res.set_header("x-amzn-RequestId", "req-404");
-        res.set_content(R"({"Type":"User","Message":"Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope"})",
-                        "application/json");
+        res.set_content(
+            R"({"Type":"User","Message":"Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope"})",
+            "application/json");
     });
     server.start();
     TestAws aws(server.url());
     auto info = make_lambda_client(aws.config("Lambda"))->get_function("nope");
     ASSERT_FALSE(info.ok());
     EXPECT_FALSE(info.error().retryable);
-    EXPECT_NE(info.error().message.find("Lambda GetFunction nope: ResourceNotFoundException (HTTP 404): Function not found"),
-              std::string::npos) << info.error().message;
+    EXPECT_NE(
+        info.error().message.find(
+            "Lambda GetFunction nope: ResourceNotFoundException (HTTP 404): Function not found"),
+        std::string::npos)
+        << info.error().message;
     EXPECT_NE(info.error().message.find("req-404"), std::string::npos);
     EXPECT_EQ(server.seen().size(), 1u);
 }
@@ -149,15 +173,16 @@ TEST(LambdaClient, MissingFunctionIsAnActionableNotRetriedError) {
 TEST(LambdaClient, ServerErrorsAreRetriedWithBackoff) {
     LocalServer server;
     std::atomic<int> calls{0};
-    server.get(R"(/2015-03-31/functions/([^/]+))", [&](const httplib::Request&, httplib::Response& res) {
-        if (++calls < 3) {
-            res.status = 500;
-            res.set_header("x-amzn-ErrorType", "ServiceException");
-            res.set_content(R"({"message":"internal"})", "application/json");
-            return;
-        }
-        res.set_content(get_function_body("Successful"), "application/json");
-    });
+    server.get(R"(/2015-03-31/functions/([^/]+))",
+               [&](const httplib::Request&, httplib::Response& res) {
+                   if (++calls < 3) {
+                       res.status = 500;
+                       res.set_header("x-amzn-ErrorType", "ServiceException");
+                       res.set_content(R"({"message":"internal"})", "application/json");
+                       return;
+                   }
+                   res.set_content(get_function_body("Successful"), "application/json");
+               });
     server.start();
     TestAws aws(server.url());
     auto info = make_lambda_client(aws.config("Lambda"))->get_function("hypertest");
@@ -170,13 +195,17 @@ TEST(LambdaClient, ServerErrorsAreRetriedWithBackoff) {
 TEST(LambdaClient, UpdateFunctionCodePutsTheImageUriThenTheWaiterPollsUntilSuccessful) {
     LocalServer server;
     std::atomic<int> polls{0};
-    server.put(R"(/2015-03-31/functions/([^/]+)/code)", [](const httplib::Request&, httplib::Response& res) {
-        res.set_content(R"({"FunctionName":"hypertest","PackageType":"Image","LastUpdateStatus":"InProgress"})",
-                        "application/json");
+    server.put(R"(/2015-03-31/functions/([^/]+)/code)", [](const httplib::Request&,
+                                                           httplib::Response& res) {
+        res.set_content(
+            R"({"FunctionName":"hypertest","PackageType":"Image","LastUpdateStatus":"InProgress"})",
+            "application/json");
     });
-    server.get(R"(/2015-03-31/functions/([^/]+))", [&](const httplib::Request&, httplib::Response& res) {
-        res.set_content(get_function_body(++polls < 3 ? "InProgress" : "Successful"), "application/json");
-    });
+    server.get(R"(/2015-03-31/functions/([^/]+))",
+               [&](const httplib::Request&, httplib::Response& res) {
+                   res.set_content(get_function_body(++polls < 3 ? "InProgress" : "Successful"),
+                                   "application/json");
+               });
     server.start();
     TestAws aws(server.url());
     auto lambda = make_lambda_client(aws.config("Lambda"));
@@ -184,11 +213,13 @@ TEST(LambdaClient, UpdateFunctionCodePutsTheImageUriThenTheWaiterPollsUntilSucce
     auto updated = lambda->update_function_code("hypertest", uri);
     ASSERT_TRUE(updated.ok()) << updated.error().message;
     EXPECT_EQ(updated->last_update_status, "InProgress");
-    auto done = lambda->wait_until_updated("hypertest", std::chrono::seconds(60), std::chrono::seconds(1));
+    auto done =
+        lambda->wait_until_updated("hypertest", std::chrono::seconds(60), std::chrono::seconds(1));
     ASSERT_TRUE(done.ok()) << done.error().message;
     EXPECT_EQ(done->last_update_status, "Successful");
     EXPECT_EQ(polls.load(), 3);
-    EXPECT_EQ(aws.sleeps, (std::vector<std::chrono::milliseconds>{std::chrono::seconds(1), std::chrono::seconds(1)}));
+    EXPECT_EQ(aws.sleeps, (std::vector<std::chrono::milliseconds>{std::chrono::seconds(1),
+                                                                  std::chrono::seconds(1)}));
     auto seen = server.seen();
     EXPECT_EQ(seen[0].method, "PUT");
     EXPECT_EQ(seen[0].path, "/2015-03-31/functions/hypertest/code");
@@ -198,8 +229,9 @@ TEST(LambdaClient, UpdateFunctionCodePutsTheImageUriThenTheWaiterPollsUntilSucce
 TEST(LambdaClient, WaiterStopsOnFailedWithTheReasonAndOnItsDeadline) {
     LocalServer server;
     server.get("/2015-03-31/functions/broken", [](const httplib::Request&, httplib::Response& res) {
-        res.set_content(get_function_body("Failed", "The image manifest or layer media type is not supported."),
-                        "application/json");
+        res.set_content(
+            get_function_body("Failed", "The image manifest or layer media type is not supported."),
+            "application/json");
     });
     server.get("/2015-03-31/functions/slow", [](const httplib::Request&, httplib::Response& res) {
         res.set_content(get_function_body("InProgress"), "application/json");
@@ -207,12 +239,16 @@ TEST(LambdaClient, WaiterStopsOnFailedWithTheReasonAndOnItsDeadline) {
     server.start();
     TestAws aws(server.url());
     auto lambda = make_lambda_client(aws.config("Lambda"));
-    auto failed = lambda->wait_until_updated("broken", std::chrono::seconds(60), std::chrono::seconds(1));
+    auto failed =
+        lambda->wait_until_updated("broken", std::chrono::seconds(60), std::chrono::seconds(1));
     ASSERT_FALSE(failed.ok());
-    EXPECT_NE(failed.error().message.find("media type is not supported"), std::string::npos) << failed.error().message;
-    auto slow = lambda->wait_until_updated("slow", std::chrono::seconds(5), std::chrono::seconds(1));
+    EXPECT_NE(failed.error().message.find("media type is not supported"), std::string::npos)
+        << failed.error().message;
+    auto slow =
+        lambda->wait_until_updated("slow", std::chrono::seconds(5), std::chrono::seconds(1));
     ASSERT_FALSE(slow.ok());
-    EXPECT_NE(slow.error().message.find("still updating after 5 s"), std::string::npos) << slow.error().message;
+    EXPECT_NE(slow.error().message.find("still updating after 5 s"), std::string::npos)
+        << slow.error().message;
     EXPECT_NE(slow.error().message.find("lambdaUpdateMaxWaitTime"), std::string::npos);
     EXPECT_EQ(aws.sleeps.size(), 5u);
 }
@@ -220,10 +256,11 @@ TEST(LambdaClient, WaiterStopsOnFailedWithTheReasonAndOnItsDeadline) {
 TEST(LambdaClient, AccountSettingsGiveTheConcurrencyLimit) {
     LocalServer server;
     server.get("/2016-08-19/account-settings", [](const httplib::Request&, httplib::Response& res) {
-        res.set_content(R"({"AccountLimit":{"TotalCodeSize":80530636800,"CodeSizeUnzipped":262144000,)"
-                        R"("CodeSizeZipped":52428800,"ConcurrentExecutions":1000,"UnreservedConcurrentExecutions":900},)"
-                        R"("AccountUsage":{"TotalCodeSize":0,"FunctionCount":1}})",
-                        "application/json");
+        res.set_content(
+            R"({"AccountLimit":{"TotalCodeSize":80530636800,"CodeSizeUnzipped":262144000,)"
+            R"("CodeSizeZipped":52428800,"ConcurrentExecutions":1000,"UnreservedConcurrentExecutions":900},)"
+            R"("AccountUsage":{"TotalCodeSize":0,"FunctionCount":1}})",
+            "application/json");
     });
     server.start();
     TestAws aws(server.url());
@@ -234,8 +271,9 @@ TEST(LambdaClient, AccountSettingsGiveTheConcurrencyLimit) {
 }
 
 TEST(ReportLine, ParsesWarmAndColdLinesAndIgnoresLogsWithout) {
-    auto warm = parse_report_line("REPORT RequestId: x\tDuration: 2.50 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\t"
-                                  "Max Memory Used: 40 MB\t");
+    auto warm = parse_report_line(
+        "REPORT RequestId: x\tDuration: 2.50 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\t"
+        "Max Memory Used: 40 MB\t");
     ASSERT_TRUE(warm.has_value());
     EXPECT_DOUBLE_EQ(warm->duration_ms, 2.5);
     EXPECT_DOUBLE_EQ(warm->billed_ms, 3);
@@ -244,14 +282,16 @@ TEST(ReportLine, ParsesWarmAndColdLinesAndIgnoresLogsWithout) {
     EXPECT_EQ(warm->init_ms, 0);
     EXPECT_FALSE(parse_report_line("START RequestId: x\nEND RequestId: x\n").has_value());
     // The last REPORT line wins (a log tail may hold the previous invocation's).
-    auto last = parse_report_line("REPORT RequestId: a\tDuration: 1 ms\tBilled Duration: 1 ms\n"
-                                  "REPORT RequestId: b\tDuration: 7 ms\tBilled Duration: 8 ms\n");
+    auto last = parse_report_line(
+        "REPORT RequestId: a\tDuration: 1 ms\tBilled Duration: 1 ms\n"
+        "REPORT RequestId: b\tDuration: 7 ms\tBilled Duration: 8 ms\n");
     ASSERT_TRUE(last.has_value());
     EXPECT_DOUBLE_EQ(last->billed_ms, 8);
 }
 
 TEST(Base64, RoundTripsAndRejectsGarbage) {
-    for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)})
+    for (const std::string& s :
+         std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)})
         EXPECT_EQ(base64_decode(base64_encode(s)).value(), s);
     EXPECT_EQ(base64_encode("AWS:secret"), "QVdTOnNlY3JldA==");
     EXPECT_FALSE(base64_decode("QV*T").ok());

@@ -22,7 +22,8 @@ using testing_support::TestAws;
 
 struct S3Fixture {
     explicit S3Fixture(LocalServer& server) : aws(server.url()) {}
-    std::unique_ptr<S3Client> client(std::uint64_t threshold = 64 << 20, std::uint64_t part = 16 << 20) {
+    std::unique_ptr<S3Client> client(std::uint64_t threshold = 64 << 20,
+                                     std::uint64_t part = 16 << 20) {
         auto c = aws.config("S3");
         S3Config s3;
         s3.endpoint = c.endpoint;
@@ -39,7 +40,8 @@ struct S3Fixture {
 
 fs::path temp_file(const std::string& content) {
     static int n = 0;
-    fs::path p = fs::temp_directory_path() / ("ht-s3-wire-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    fs::path p = fs::temp_directory_path() /
+                 ("ht-s3-wire-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
     EXPECT_TRUE(util::write_file_atomic(p, content).ok());
     return p;
 }
@@ -50,11 +52,15 @@ TEST(S3ClientWire, LargeFilesGoUpInPartsCompletedInOrder) {
     std::map<int, std::string> parts;
     server.post("/bucket/(.*)", [&](const httplib::Request& req, httplib::Response& res) {
         if (req.has_param("uploads")) {
-            res.set_content("<InitiateMultipartUploadResult><Bucket>bucket</Bucket><Key>k</Key>"
-                            "<UploadId>up-1</UploadId></InitiateMultipartUploadResult>", "application/xml");
+            res.set_content(
+                "<InitiateMultipartUploadResult><Bucket>bucket</Bucket><Key>k</Key>"
+                "<UploadId>up-1</UploadId></InitiateMultipartUploadResult>",
+                "application/xml");
         } else {
-            res.set_content("<CompleteMultipartUploadResult><ETag>\"x-3\"</ETag></CompleteMultipartUploadResult>",
-                            "application/xml");
+            res.set_content(
+                "<CompleteMultipartUploadResult><ETag>\"x-3\"</ETag></"
+                "CompleteMultipartUploadResult>",
+                "application/xml");
         }
     });
     server.put("/bucket/(.*)", [&](const httplib::Request& req, httplib::Response& res) {
@@ -99,22 +105,29 @@ TEST(S3ClientWire, LargeFilesGoUpInPartsCompletedInOrder) {
 TEST(S3ClientWire, AFailedPartAbortsTheUpload) {
     LocalServer server;
     server.post("/bucket/(.*)", [&](const httplib::Request&, httplib::Response& res) {
-        res.set_content("<InitiateMultipartUploadResult><UploadId>up-2</UploadId></InitiateMultipartUploadResult>",
-                        "application/xml");
+        res.set_content(
+            "<InitiateMultipartUploadResult><UploadId>up-2</UploadId></"
+            "InitiateMultipartUploadResult>",
+            "application/xml");
     });
     server.put("/bucket/(.*)", [&](const httplib::Request&, httplib::Response& res) {
         res.status = 400;
-        res.set_content("<Error><Code>EntityTooSmall</Code><Message>Your proposed upload is smaller than the minimum "
-                        "allowed object size.</Message></Error>", "application/xml");
+        res.set_content(
+            "<Error><Code>EntityTooSmall</Code><Message>Your proposed upload is smaller than the "
+            "minimum "
+            "allowed object size.</Message></Error>",
+            "application/xml");
     });
-    server.del("/bucket/(.*)", [&](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+    server.del("/bucket/(.*)",
+               [&](const httplib::Request&, httplib::Response& res) { res.status = 204; });
     server.start();
     S3Fixture f(server);
     fs::path file = temp_file(std::string(40, 'x'));
     auto put = f.client(20, 16)->put_file("bucket", "k", file);
     fs::remove(file);
     ASSERT_FALSE(put.ok());
-    EXPECT_NE(put.error().message.find("S3 UploadPart 1 of bucket/k: EntityTooSmall (HTTP 400)"), std::string::npos)
+    EXPECT_NE(put.error().message.find("S3 UploadPart 1 of bucket/k: EntityTooSmall (HTTP 400)"),
+              std::string::npos)
         << put.error().message;
     auto seen = server.seen();
     ASSERT_EQ(seen.size(), 3u);
@@ -129,12 +142,16 @@ TEST(S3ClientWire, SlowDownAndServerErrorsAreRetriedThenSucceed) {
         int n = ++calls;
         if (n == 1) {
             res.status = 503;
-            res.set_content("<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
-                            "application/xml");
+            res.set_content(
+                "<Error><Code>SlowDown</Code><Message>Please reduce your request "
+                "rate.</Message></Error>",
+                "application/xml");
         } else if (n == 2) {
             res.status = 500;
-            res.set_content("<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>",
-                            "application/xml");
+            res.set_content(
+                "<Error><Code>InternalError</Code><Message>We encountered an internal "
+                "error.</Message></Error>",
+                "application/xml");
         }
     });
     server.start();
@@ -155,8 +172,10 @@ TEST(S3ClientWire, PersistentServerErrorsGiveUpAsRetryable) {
     LocalServer server;
     server.put("/bucket/(.*)", [&](const httplib::Request&, httplib::Response& res) {
         res.status = 503;
-        res.set_content("<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
-                        "application/xml");
+        res.set_content(
+            "<Error><Code>SlowDown</Code><Message>Please reduce your request "
+            "rate.</Message></Error>",
+            "application/xml");
     });
     server.start();
     S3Fixture f(server);
@@ -174,15 +193,20 @@ TEST(S3ClientWire, FindObjectTellsMissingKeysFromMissingBuckets) {
             return;
         }
         res.status = 404;
-        res.set_content("<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>",
-                        "application/xml");
+        res.set_content(
+            "<Error><Code>NoSuchKey</Code><Message>The specified key does not "
+            "exist.</Message></Error>",
+            "application/xml");
     });
     server.get("/nobucket/(.*)", [&](const httplib::Request&, httplib::Response& res) {
         res.status = 404;
-        res.set_content("<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>",
-                        "application/xml");
+        res.set_content(
+            "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not "
+            "exist</Message></Error>",
+            "application/xml");
     });
-    server.del("/bucket/(.*)", [&](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+    server.del("/bucket/(.*)",
+               [&](const httplib::Request&, httplib::Response& res) { res.status = 204; });
     server.start();
     S3Fixture f(server);
     auto s3 = f.client();

@@ -19,18 +19,22 @@ constexpr std::string_view k_alphabet =
 
 std::chrono::milliseconds retry_after(const util::HttpResponse& response) {
     std::string value = util::trim(response.header("retry-after"));
-    if (value.empty() || value.size() > 4 || !std::all_of(value.begin(), value.end(), ::isdigit)) return {};
+    if (value.empty() || value.size() > 4 || !std::all_of(value.begin(), value.end(), ::isdigit))
+        return {};
     return std::chrono::seconds(std::stoi(value));
 }
 
 void wait(const ServiceConfig& config, std::chrono::milliseconds delay) {
-    if (config.sleep) config.sleep(delay);
-    else std::this_thread::sleep_for(delay);
+    if (config.sleep)
+        config.sleep(delay);
+    else
+        std::this_thread::sleep_for(delay);
 }
 
 class PooledHttpClient : public util::HttpClient {
-public:
-    explicit PooledHttpClient(std::function<std::unique_ptr<util::HttpClient>()> make) : m_make(std::move(make)) {}
+  public:
+    explicit PooledHttpClient(std::function<std::unique_ptr<util::HttpClient>()> make)
+        : m_make(std::move(make)) {}
 
     util::Result<util::HttpResponse> send(const util::HttpRequest& request) override {
         std::unique_ptr<util::HttpClient> client;
@@ -48,14 +52,14 @@ public:
         return response;
     }
 
-private:
+  private:
     std::function<std::unique_ptr<util::HttpClient>()> m_make;
     std::mutex m_mutex;
     std::vector<std::unique_ptr<util::HttpClient>> m_idle;
 };
 
 class LockedCredentials : public CredentialsProvider {
-public:
+  public:
     explicit LockedCredentials(ProviderPtr inner) : m_inner(std::move(inner)) {}
     std::string name() const override { return m_inner->name(); }
     util::Result<std::optional<Credentials>> resolve() override {
@@ -63,7 +67,7 @@ public:
         return m_inner->resolve();
     }
 
-private:
+  private:
     ProviderPtr m_inner;
     std::mutex m_mutex;
 };
@@ -79,7 +83,8 @@ std::shared_ptr<CredentialsProvider> make_thread_safe_credentials(ProviderPtr in
     return std::make_shared<LockedCredentials>(std::move(inner));
 }
 
-util::Result<util::HttpResponse> send_signed(const ServiceConfig& config, const ServiceRequest& request,
+util::Result<util::HttpResponse> send_signed(const ServiceConfig& config,
+                                             const ServiceRequest& request,
                                              std::string_view operation) {
     auto creds = resolve_credentials(*config.credentials);
     if (!creds) return creds.error();
@@ -90,19 +95,21 @@ util::Result<util::HttpResponse> send_signed(const ServiceConfig& config, const 
     http.headers = request.headers;
     http.body = request.body;
     http.timeout = request.timeout.count() > 0 ? request.timeout : config.timeout;
-    SigningOptions options = signing_options(config.endpoint.signing_name, config.endpoint.signing_region,
-                                             config.now_ms ? config.now_ms() : 0);
+    SigningOptions options =
+        signing_options(config.endpoint.signing_name, config.endpoint.signing_region,
+                        config.now_ms ? config.now_ms() : 0);
     if (auto s = sign_http_request(http, *creds, options); !s) return s.error();
     auto response = config.http->send(http);
     if (!response) {
-        return util::make_error(std::string(operation) + ": cannot reach " + config.endpoint.url + ": " +
-                                    redact_credentials(response.error().message, *creds),
+        return util::make_error(std::string(operation) + ": cannot reach " + config.endpoint.url +
+                                    ": " + redact_credentials(response.error().message, *creds),
                                 true);
     }
     return response;
 }
 
-util::Result<util::HttpResponse> call_service(const ServiceConfig& config, const ServiceRequest& request,
+util::Result<util::HttpResponse> call_service(const ServiceConfig& config,
+                                              const ServiceRequest& request,
                                               std::string_view operation) {
     int attempts = request.no_retry ? 1 : std::max(1, config.max_attempts);
     std::chrono::milliseconds backoff = config.initial_backoff;
@@ -113,7 +120,8 @@ util::Result<util::HttpResponse> call_service(const ServiceConfig& config, const
             if (response->status >= 200 && response->status < 300) return response;
             util::Error error = service_error(*response, operation);
             if (!error.retryable || attempt >= attempts) return error;
-            delay = std::max(delay, std::min(retry_after(*response), std::chrono::milliseconds(20000)));
+            delay =
+                std::max(delay, std::min(retry_after(*response), std::chrono::milliseconds(20000)));
         } else if (!response.error().retryable || attempt >= attempts) {
             return response.error();
         }
@@ -122,7 +130,8 @@ util::Result<util::HttpResponse> call_service(const ServiceConfig& config, const
     }
 }
 
-util::Result<util::Json> response_json(const util::HttpResponse& response, std::string_view operation) {
+util::Result<util::Json> response_json(const util::HttpResponse& response,
+                                       std::string_view operation) {
     if (util::trim(response.body).empty()) return util::Json::object();
     auto json = util::parse_json(response.body, std::string(operation) + " response");
     if (!json) return json.error();
@@ -148,7 +157,8 @@ std::string base64_encode(std::string_view bytes) {
     std::size_t i = 0;
     for (; i + 2 < bytes.size(); i += 3) {
         unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) |
-                     (static_cast<unsigned char>(bytes[i + 1]) << 8) | static_cast<unsigned char>(bytes[i + 2]);
+                     (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                     static_cast<unsigned char>(bytes[i + 2]);
         for (int shift : {18, 12, 6, 0}) out.push_back(k_alphabet[(v >> shift) & 63]);
     }
     if (std::size_t rest = bytes.size() - i; rest > 0) {
@@ -174,7 +184,8 @@ util::Result<std::string> base64_decode(std::string_view text) {
             continue;
         }
         auto pos = k_alphabet.find(c);
-        if (pos == std::string_view::npos || padding) return util::make_error("malformed base64 text");
+        if (pos == std::string_view::npos || padding)
+            return util::make_error("malformed base64 text");
         buffer = (buffer << 6) | static_cast<unsigned>(pos);
         bits += 6;
         if (bits >= 8) {

@@ -41,12 +41,14 @@ struct ServiceRequest {
 };
 
 // Signs and sends once. A transport failure is a retryable error; any status is a response.
-util::Result<util::HttpResponse> send_signed(const ServiceConfig& config, const ServiceRequest& request,
+util::Result<util::HttpResponse> send_signed(const ServiceConfig& config,
+                                             const ServiceRequest& request,
                                              std::string_view operation);
 
 // send_signed with retries (backoff doubling from initial_backoff, Retry-After honoured) on
 // transport errors and retryable statuses; a non-2xx answer becomes service_error(operation).
-util::Result<util::HttpResponse> call_service(const ServiceConfig& config, const ServiceRequest& request,
+util::Result<util::HttpResponse> call_service(const ServiceConfig& config,
+                                              const ServiceRequest& request,
                                               std::string_view operation);
 
 // An AWS JSON 1.1 call: POST / with X-Amz-Target `target_prefix.action`; returns the parsed
@@ -55,7 +57,8 @@ util::Result<util::Json> call_json11(const ServiceConfig& config, const std::str
                                      const std::string& action, const util::Json& body);
 
 // The parsed JSON body of a response; fails naming the operation.
-util::Result<util::Json> response_json(const util::HttpResponse& response, std::string_view operation);
+util::Result<util::Json> response_json(const util::HttpResponse& response,
+                                       std::string_view operation);
 
 // Standard base64 with padding; decoding skips whitespace and fails on other stray characters.
 std::string base64_encode(std::string_view bytes);

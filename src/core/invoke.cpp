@@ -198,7 +198,7 @@ void check_drift(Session& s, const Manifest& m) {
                            " but the manifest names " + m.image_digest);
     }
     if (!s.options.dry_run) {
-        BuiltImage local = build_image(s);
+        BuiltImage local = build_layers(s);
         if (local.inputs_hash != m.inputs_hash) {
             problems.push_back("the local tests or dependencies changed since the last deploy");
         }

@@ -4,7 +4,6 @@
 #include "oci/registry_transfer.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
-#include "util/strings.hpp"
 
 namespace hypertest::oci {
 namespace {

@@ -20,19 +20,22 @@ TEST(ArtifactUploadS3, UploadsWithTheFunctionsCredentialsAndContentTypes) {
     server.put("/results-bucket/(.*)", [&](const httplib::Request&, httplib::Response& res) {
         if (++puts == 1) {  // the first attempt is throttled
             res.status = 503;
-            res.set_content("<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
-                            "application/xml");
+            res.set_content(
+                "<Error><Code>SlowDown</Code><Message>Please reduce your request "
+                "rate.</Message></Error>",
+                "application/xml");
         }
     });
     server.start();
     util::TempDir tmp;
     ASSERT_TRUE(util::write_file_atomic(tmp.path() / "shot.png", "PNG").ok());
     ASSERT_TRUE(util::write_file_atomic(tmp.path() / "blob.zip", "ZIP").ok());
-    aws::System system = aws::system_with_env({{"AWS_ACCESS_KEY_ID", "ASIAFUNCTION"},
-                                               {"AWS_SECRET_ACCESS_KEY", "function-secret-key-value"},
-                                               {"AWS_SESSION_TOKEN", "function-session-token"},
-                                               {"AWS_REGION", "eu-central-1"},
-                                               {"AWS_ENDPOINT_URL_S3", server.url()}});
+    aws::System system =
+        aws::system_with_env({{"AWS_ACCESS_KEY_ID", "ASIAFUNCTION"},
+                              {"AWS_SECRET_ACCESS_KEY", "function-secret-key-value"},
+                              {"AWS_SESSION_TOKEN", "function-session-token"},
+                              {"AWS_REGION", "eu-central-1"},
+                              {"AWS_ENDPOINT_URL_S3", server.url()}});
     plugins::StorageLocation where;
     where.kind = "s3";
     where.bucket = "results-bucket";
@@ -50,7 +53,8 @@ TEST(ArtifactUploadS3, UploadsWithTheFunctionsCredentialsAndContentTypes) {
     EXPECT_EQ(seen[1].header("Content-Type"), "image/png");
     EXPECT_EQ(seen[1].header("X-Amz-Security-Token"), "function-session-token");
     EXPECT_NE(seen[1].header("Authorization").find("Credential=ASIAFUNCTION/"), std::string::npos);
-    EXPECT_NE(seen[1].header("Authorization").find("/eu-central-1/s3/aws4_request"), std::string::npos);
+    EXPECT_NE(seen[1].header("Authorization").find("/eu-central-1/s3/aws4_request"),
+              std::string::npos);
     EXPECT_EQ(seen[2].path, "/results-bucket/team/run1/blobs/inv-1.zip");
     EXPECT_EQ(seen[2].header("Content-Type"), "application/zip");
 }
@@ -60,7 +64,8 @@ TEST(ArtifactUploadS3, MissingCredentialsSayWhatToSet) {
     server.start();
     util::TempDir tmp;
     ASSERT_TRUE(util::write_file_atomic(tmp.path() / "a.txt", "a").ok());
-    aws::System system = aws::system_with_env({{"AWS_REGION", "us-east-1"}, {"AWS_ENDPOINT_URL", server.url()}});
+    aws::System system =
+        aws::system_with_env({{"AWS_REGION", "us-east-1"}, {"AWS_ENDPOINT_URL", server.url()}});
     plugins::StorageLocation where;
     where.kind = "s3";
     where.bucket = "b";
@@ -68,7 +73,8 @@ TEST(ArtifactUploadS3, MissingCredentialsSayWhatToSet) {
     ASSERT_TRUE(sink.ok()) << sink.error().message;
     auto put = (*sink)->put_file("k.txt", tmp.path() / "a.txt");
     ASSERT_FALSE(put.ok());
-    EXPECT_NE(put.error().message.find("AWS_ACCESS_KEY_ID"), std::string::npos) << put.error().message;
+    EXPECT_NE(put.error().message.find("AWS_ACCESS_KEY_ID"), std::string::npos)
+        << put.error().message;
     EXPECT_TRUE(server.seen().empty());
 }
 

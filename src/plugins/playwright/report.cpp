@@ -190,7 +190,11 @@ util::Result<ReportOutcomes> parse_report(const Json& report, const fs::path& at
             }
             return;
         }
-        out.outcomes.push_back(outcome_of(t, results, root_dir, attachments_dir));
+        TestOutcome o = outcome_of(t, results, root_dir, attachments_dir);
+        // Stopped by our deadline interrupt: a test Playwright reports as skipped may simply not
+        // have started (still in worker or fixture set-up). Leave it out so it is re-queued.
+        if (not_started == NotStarted::left_out && o.status == "skipped") return;
+        out.outcomes.push_back(std::move(o));
     });
     return out;
 }

@@ -7,7 +7,8 @@ namespace {
 
 constexpr std::int64_t k_token_margin_ms = 10 * 60 * 1000;
 
-aws::ServiceConfig config_for(const aws::System& system, const char* service, const std::string& region,
+aws::ServiceConfig config_for(const aws::System& system, const char* service,
+                              const std::string& region,
                               const std::shared_ptr<aws::CredentialsProvider>& credentials) {
     auto config = aws::service_config(system, service, region, credentials);
     // Service ids are fixed and known: resolve_endpoint fails only on unknown ids.
@@ -18,13 +19,17 @@ aws::ServiceConfig config_for(const aws::System& system, const char* service, co
 }  // namespace
 
 AwsClients::AwsClients(AwsSettings settings, const aws::System& system, AwsTransport transport)
-    : m_settings(std::move(settings)), m_problems(m_settings.problems), m_now_ms(system.now_ms),
+    : m_settings(std::move(settings)),
+      m_problems(m_settings.problems),
+      m_now_ms(system.now_ms),
       m_transport(std::move(transport)) {
     m_region = m_settings.region;
     if (m_region.empty()) {
         auto region = aws::resolve_region(system);
-        if (region) m_region = *region;
-        else m_problems.push_back("cloudProvider.region is not set and " + region.error().message);
+        if (region)
+            m_region = *region;
+        else
+            m_problems.push_back("cloudProvider.region is not set and " + region.error().message);
     }
     if (m_region.empty()) m_region = "us-east-1";  // keeps the clients valid; problems() says why
     m_credentials = aws::make_thread_safe_credentials(aws::make_default_provider(system));
@@ -56,7 +61,8 @@ util::Status AwsClients::usable() const {
 
 util::Result<aws::EcrAuthorization> AwsClients::ecr_authorization() {
     std::lock_guard lock(m_mutex);
-    if (m_ecr_auth && (m_ecr_auth->expires_at_ms == 0 || m_now_ms() + k_token_margin_ms < m_ecr_auth->expires_at_ms))
+    if (m_ecr_auth && (m_ecr_auth->expires_at_ms == 0 ||
+                       m_now_ms() + k_token_margin_ms < m_ecr_auth->expires_at_ms))
         return *m_ecr_auth;
     auto auth = aws::ecr_get_authorization_token(m_ecr);
     if (!auth) return auth.error();
@@ -71,10 +77,13 @@ util::Result<std::unique_ptr<oci::RegistryClient>> AwsClients::registry_client()
     oci::RegistryOptions options;
     options.credentials = {auth->username, auth->password};
     options.credentials_hint =
-        "the ECR token (GetAuthorizationToken) was refused: check that cloudProvider.ecrRegistry is in the "
-        "account and region of the credentials, and that they allow ecr:BatchCheckLayerAvailability, "
+        "the ECR token (GetAuthorizationToken) was refused: check that cloudProvider.ecrRegistry "
+        "is in the "
+        "account and region of the credentials, and that they allow "
+        "ecr:BatchCheckLayerAvailability, "
         "ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload and ecr:PutImage";
-    return std::make_unique<oci::RegistryClient>(m_settings.ecr.host, options, m_transport.registry_http());
+    return std::make_unique<oci::RegistryClient>(m_settings.ecr.host, options,
+                                                 m_transport.registry_http());
 }
 
 std::string AwsClients::image_uri(const std::string& digest) const {

@@ -26,7 +26,7 @@ struct AwsTransport {
 };
 
 class AwsClients {
-public:
+  public:
     // Reads the environment (region, endpoint overrides) through system; makes no request.
     // AWS calls go through a pool of curl clients, so any thread may use them.
     AwsClients(AwsSettings settings, const aws::System& system, AwsTransport transport = {});
@@ -53,7 +53,7 @@ public:
     // Secrets seen so far (secret key, session token, registry password), for redaction.
     std::vector<std::string> secrets();
 
-private:
+  private:
     AwsSettings m_settings;
     std::string m_region;
     std::vector<std::string> m_problems;

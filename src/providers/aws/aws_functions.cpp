@@ -16,8 +16,9 @@ std::string not_image_hint(const std::string& name) {
 }
 
 class LambdaFunctions : public Functions {
-public:
-    explicit LambdaFunctions(AwsClients& clients) : m_c(clients), m_name(clients.settings().function_name) {}
+  public:
+    explicit LambdaFunctions(AwsClients& clients)
+        : m_c(clients), m_name(clients.settings().function_name) {}
 
     util::Result<FunctionState> state() override {
         if (auto s = m_c.usable(); !s) return s.error();
@@ -45,7 +46,8 @@ public:
             }
             auto updated = m_c.lambda().update_function_code(m_name, uri);
             if (updated) break;
-            bool conflict = updated.error().message.find("ResourceConflictException") != std::string::npos;
+            bool conflict =
+                updated.error().message.find("ResourceConflictException") != std::string::npos;
             if (!conflict || attempt >= k_conflict_attempts) return updated.error();
             info->last_update_status = "InProgress";
         }
@@ -53,13 +55,15 @@ public:
         if (!done) return done.error();
         std::string running = done->image_digest();
         if (!running.empty() && running != digest) {
-            return util::make_error("Lambda function \"" + m_name + "\" runs " + running + " after the update to " +
-                                    digest + "; someone else may be deploying to it at the same time");
+            return util::make_error("Lambda function \"" + m_name + "\" runs " + running +
+                                    " after the update to " + digest +
+                                    "; someone else may be deploying to it at the same time");
         }
         return util::ok_status();
     }
 
-    util::Result<InvokeResponse> invoke(const Json& event, std::chrono::milliseconds timeout) override {
+    util::Result<InvokeResponse> invoke(const Json& event,
+                                        std::chrono::milliseconds timeout) override {
         if (auto s = m_c.usable(); !s) return s.error();
         auto out = m_c.lambda().invoke(m_name, event.dump(), timeout);
         if (!out) return out.error();
@@ -75,7 +79,8 @@ public:
                               util::truncate_utf8(out->payload, 300);
         }
         if (r.function_error && !out->log_tail.empty()) {
-            r.error_message += "\nlast lines of the function's log:\n" + last_lines(out->log_tail, 15);
+            r.error_message +=
+                "\nlast lines of the function's log:\n" + last_lines(out->log_tail, 15);
         }
         if (r.function_error) r.error_message = aws::redact(r.error_message, m_c.secrets());
         if (out->report) {
@@ -88,7 +93,7 @@ public:
 
     void shutdown() override {}  // Lambda keeps or drops its environments itself
 
-private:
+  private:
     static std::string last_lines(const std::string& text, int count) {
         std::size_t pos = text.size();
         while (count-- > 0 && pos > 0) {
@@ -104,8 +109,8 @@ private:
     util::Result<aws::FunctionInfo> get_function() {
         auto info = m_c.lambda().get_function(m_name);
         if (!info && info.error().message.find("ResourceNotFoundException") != std::string::npos) {
-            return util::make_error(info.error().message + ". Create the Lambda function \"" + m_name +
-                                    "\" (package type Image) in " + m_c.region() +
+            return util::make_error(info.error().message + ". Create the Lambda function \"" +
+                                    m_name + "\" (package type Image) in " + m_c.region() +
                                     ", or set cloudProvider.functionName to an existing one");
         }
         return info;
@@ -121,12 +126,13 @@ private:
         if (!registry) return registry.error();
         auto head = (*registry)->head_manifest(m_c.settings().ecr.repository, digest);
         if (!head) {
-            return util::make_error("cannot check the image in " + m_c.settings().ecr_registry + ": " +
-                                        aws::redact(head.error().message, m_c.secrets()),
+            return util::make_error("cannot check the image in " + m_c.settings().ecr_registry +
+                                        ": " + aws::redact(head.error().message, m_c.secrets()),
                                     head.error().retryable);
         }
         if (!head->has_value()) {
-            return util::make_error("image " + digest + " is not in " + m_c.settings().ecr_registry +
+            return util::make_error("image " + digest + " is not in " +
+                                    m_c.settings().ecr_registry +
                                     ": `hypertest deploy` pushes it before updating the function");
         }
         return util::ok_status();

@@ -10,10 +10,11 @@ namespace hypertest::providers {
 namespace {
 
 class AwsProvider : public Provider {
-public:
+  public:
     AwsProvider(const ProviderContext& ctx, const aws::System& system, AwsTransport transport)
         : m_ctx(ctx),
-          m_clients(parse_aws_settings(ctx.config, ctx.function_name), system, std::move(transport)),
+          m_clients(parse_aws_settings(ctx.config, ctx.function_name), system,
+                    std::move(transport)),
           m_storage(make_s3_storage(m_clients)),
           m_functions(make_lambda_functions(m_clients)) {
         m_layout_dir = fs::absolute(ctx.project_dir).lexically_normal() / ".hypertest" / "image";
@@ -40,15 +41,18 @@ public:
         return std::optional<std::string>(report->summary());
     }
 
-    std::vector<DoctorCheck> doctor() override { return run_aws_doctor(m_clients, *m_storage, m_ctx.concurrency); }
+    std::vector<DoctorCheck> doctor() override {
+        return run_aws_doctor(m_clients, *m_storage, m_ctx.concurrency);
+    }
 
-private:
+  private:
     // Tags are [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}; function names may be ARNs.
     static std::string tag_for(const std::string& function_name) {
         std::string name = function_name.substr(function_name.rfind(':') + 1);
         std::string tag;
         for (char c : name) {
-            bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+            bool ok =
+                std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
             tag.push_back(ok ? c : '-');
         }
         if (tag.empty() || tag.front() == '.' || tag.front() == '-') tag = "hypertest-" + tag;
@@ -68,7 +72,8 @@ std::unique_ptr<Provider> make_aws_provider(const ProviderContext& ctx) {
     return make_aws_provider_with(ctx, aws::real_system(), {});
 }
 
-std::unique_ptr<Provider> make_aws_provider_with(const ProviderContext& ctx, const aws::System& system,
+std::unique_ptr<Provider> make_aws_provider_with(const ProviderContext& ctx,
+                                                 const aws::System& system,
                                                  AwsTransport transport) {
     return std::make_unique<AwsProvider>(ctx, system, std::move(transport));
 }

@@ -12,7 +12,7 @@ namespace hypertest::providers {
 
 std::unique_ptr<Provider> make_aws_provider(const ProviderContext& ctx);
 // With an explicit environment and transport (tests).
-std::unique_ptr<Provider> make_aws_provider_with(const ProviderContext& ctx, const aws::System& system,
-                                                 AwsTransport transport);
+std::unique_ptr<Provider> make_aws_provider_with(const ProviderContext& ctx,
+                                                 const aws::System& system, AwsTransport transport);
 
 }  // namespace hypertest::providers

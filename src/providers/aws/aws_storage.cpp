@@ -9,7 +9,8 @@ namespace hypertest::providers {
 namespace {
 
 util::Status check_key(const std::string& key) {
-    if (key.empty() || key.front() == '/') return util::make_error("invalid storage key \"" + key + "\"");
+    if (key.empty() || key.front() == '/')
+        return util::make_error("invalid storage key \"" + key + "\"");
     for (const auto& part : fs::path(key)) {
         if (part == "..") return util::make_error("invalid storage key \"" + key + "\" (..)");
     }
@@ -17,12 +18,14 @@ util::Status check_key(const std::string& key) {
 }
 
 class S3Storage : public Storage {
-public:
-    explicit S3Storage(AwsClients& clients) : m_clients(clients), m_bucket(clients.settings().bucket) {}
+  public:
+    explicit S3Storage(AwsClients& clients)
+        : m_clients(clients), m_bucket(clients.settings().bucket) {}
 
     util::Status put(const std::string& key, std::string_view bytes) override {
         if (auto s = ready(key); !s) return s;
-        return m_clients.s3().put_object(m_bucket, key, std::string(bytes), aws::content_type_for(key));
+        return m_clients.s3().put_object(m_bucket, key, std::string(bytes),
+                                         aws::content_type_for(key));
     }
 
     util::Status put_file(const std::string& key, const fs::path& file) override {
@@ -35,7 +38,9 @@ public:
         return m_clients.s3().find_object(m_bucket, key);
     }
 
-    std::string url(const std::string& key) const override { return "s3://" + m_bucket + "/" + key; }
+    std::string url(const std::string& key) const override {
+        return "s3://" + m_bucket + "/" + key;
+    }
 
     plugins::StorageLocation location() const override {
         plugins::StorageLocation l;
@@ -50,11 +55,12 @@ public:
         std::string key = "_hypertest/" + m_clients.settings().function_name + "/.write-probe-" +
                           std::to_string(util::now_ms()) + "-" + std::to_string(++serial);
         if (auto s = put(key, "probe"); !s) return writable_error(s.error());
-        if (auto s = m_clients.s3().delete_object(m_bucket, key); !s) return writable_error(s.error());
+        if (auto s = m_clients.s3().delete_object(m_bucket, key); !s)
+            return writable_error(s.error());
         return util::ok_status();
     }
 
-private:
+  private:
     util::Status ready(const std::string& key) const {
         if (m_bucket.empty()) return m_clients.usable();
         return check_key(key);
@@ -74,6 +80,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Storage> make_s3_storage(AwsClients& clients) { return std::make_unique<S3Storage>(clients); }
+std::unique_ptr<Storage> make_s3_storage(AwsClients& clients) {
+    return std::make_unique<S3Storage>(clients);
+}
 
 }  // namespace hypertest::providers
