@@ -4,6 +4,7 @@
 // environments busy per function, at most the account limit overall.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -162,7 +163,8 @@ class Environment {
     }
     const cwd = path.join(rootfs, config.WorkingDir || '/var/task');
     fs.mkdirSync(cwd, { recursive: true });
-    fs.mkdirSync(path.join(this.dir, 'tmp'), { recursive: true });
+    // A short private /tmp like Lambda's: deep paths break Chromium's Unix socket (108 bytes).
+    this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-env-'));
     this.started_at = performance.now();
     this.proc = spawn(exe, argv.slice(1), { cwd, env: this.environment(cwd), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const take = (chunk) => {
@@ -208,7 +210,7 @@ class Environment {
       AWS_SECRET_ACCESS_KEY: cred.secretAccessKey,
       AWS_SESSION_TOKEN: cred.sessionToken,
       AWS_ENDPOINT_URL: this.runtime.endpoint_url(),
-      TMPDIR: path.join(this.dir, 'tmp'),
+      TMPDIR: this.tmp,
       TZ: ':UTC',
     });
     return env;
@@ -359,6 +361,7 @@ class Environment {
         this.proc.kill('SIGKILL');
       }
     }
+    if (this.tmp) fs.rm(this.tmp, { recursive: true, force: true }, () => {});
     this.mark_dead();
   }
 }
