@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <random>
 #include <set>
 
 namespace hypertest::core {
@@ -128,6 +131,30 @@ TEST(Planner, LowerBoundIsTheLongestTestOrTheAverageLoadWithStartUp) {
     p = make_plan(in);
     EXPECT_DOUBLE_EQ(p.lower_bound_ms, 20000 + 500);
     EXPECT_GE(p.makespan_ms, p.lower_bound_ms);
+}
+
+}  // namespace hypertest::core
+
+namespace hypertest::core {
+
+TEST(Planner, HeavyTailedWorkloadIsNearTheLowerBound) {
+    // Issue 5's benchmark shape: 1,000 tests, lognormal durations, 2 s start-up, 100 slots.
+    std::mt19937 rng(20261127);
+    std::lognormal_distribution<double> dist(std::log(3000.0), 1.0);
+    PlanInput in;
+    in.concurrency = 100;
+    in.startup_ms = 2000;
+    for (int i = 0; i < 1000; ++i) {
+        plugins::TestCase t;
+        t.id = "t" + std::to_string(i);
+        t.order = i;
+        in.tests.push_back(t);
+        in.durations_ms[t.id] = std::clamp(dist(rng), 50.0, 60000.0);
+    }
+    Plan p = make_plan(in);
+    EXPECT_EQ(p.batches.size(), 100u);
+    EXPECT_LE(p.makespan_ms, 1.05 * p.lower_bound_ms)
+        << "plan " << p.makespan_ms << " ms, lower bound " << p.lower_bound_ms << " ms";
 }
 
 }  // namespace hypertest::core
