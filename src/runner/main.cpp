@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (env_or("HT_RUNNER_DEBUG", "") == "1") util::set_log_level(util::LogLevel::debug);
+    util::log_debug("hypertest-runner " + util::self_exe().string() + " starting");
 
     auto http = util::make_curl_http_client();
     std::error_code ec;
