@@ -45,9 +45,17 @@ void read_xml(const std::string& body, ServiceError& e) {
 }
 
 std::string hint_for(const ServiceError& e) {
-    static const std::array<std::string_view, 6> k_credential_codes = {
-        "UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId",
-        "SignatureDoesNotMatch",       "IncompleteSignature",  "MissingAuthenticationToken"};
+    static const std::array<std::string_view, 7> k_credential_codes = {
+        "UnrecognizedClientException", "InvalidClientTokenId",      "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",       "InvalidSignatureException", "IncompleteSignature",
+        "MissingAuthenticationToken"};
+    if (e.code == "AuthorizationHeaderMalformed" ||
+        e.message.find("scoped to a valid region") != std::string::npos)
+        return "The request was signed for another region: set cloudProvider.region (or "
+               "AWS_REGION) to the region of the function and the bucket.";
+    if (e.code == "NoSuchBucket")
+        return "Create the bucket, or set cloudProvider.bucketName to an existing bucket in "
+               "cloudProvider.region.";
     for (auto code : k_credential_codes) {
         if (e.code == code)
             return "Check the AWS credentials in use (AWS_PROFILE, AWS_ACCESS_KEY_ID, ...) and "
@@ -72,6 +80,17 @@ bool is_retryable(long status, std::string_view code) {
         "ServiceUnavailable"};
     if (status == 429 || status == 500 || status == 502 || status == 503 || status == 504)
         return true;
+    for (auto c : k_codes) {
+        if (code == c) return true;
+    }
+    return false;
+}
+
+bool is_throttling(long status, std::string_view code) {
+    static const std::array<std::string_view, 5> k_codes = {
+        "Throttling", "ThrottlingException", "TooManyRequestsException", "SlowDown",
+        "RequestLimitExceeded"};
+    if (status == 429) return true;
     for (auto c : k_codes) {
         if (code == c) return true;
     }
@@ -113,7 +132,14 @@ util::Error service_error(const util::HttpResponse& response, std::string_view o
         text += ": " + util::truncate_utf8(util::trim(response.body), 300);
     if (std::string hint = hint_for(e); !hint.empty()) text += (text.back() == '.' ? " " : ". ") + hint;
     if (!e.request_id.empty()) text += " (request id " + e.request_id + ")";
-    return util::make_error(redact(text), e.retryable);
+    util::Error error = util::make_error(redact(text), e.retryable);
+    error.throttled = is_throttling(e.status, e.code);
+    std::string retry_after = util::trim(response.header("retry-after"));
+    if (!retry_after.empty() && retry_after.size() < 6 &&
+        retry_after.find_first_not_of("0123456789") == std::string::npos) {
+        error.retry_after_ms = std::stoi(retry_after) * 1000;
+    }
+    return error;
 }
 
 }  // namespace hypertest::aws

@@ -25,8 +25,10 @@ ServiceError parse_service_error(const util::HttpResponse& response);
 bool has_xml_error(const util::HttpResponse& response);
 // Throttling, 5xx and timeouts are worth retrying; authorization or validation errors are not.
 bool is_retryable(long status, std::string_view code);
+// HTTP 429 and the throttling codes: the caller should send less (util::Error::throttled).
+bool is_throttling(long status, std::string_view code);
 // "<operation>: <Code> (HTTP <status>): <message>. <hint> (request id <id>)", redacted, with
-// the retryable flag set.
+// the retryable and throttled flags and Retry-After (whole seconds) set.
 util::Error service_error(const util::HttpResponse& response, std::string_view operation);
 
 }  // namespace hypertest::aws

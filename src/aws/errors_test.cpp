@@ -19,7 +19,7 @@ util::HttpResponse response(long status, std::string body, std::map<std::string,
 TEST(ServiceErrors, LambdaRestJsonWithErrorTypeHeader) {
     auto r = response(429, R"({"Reason":"ConcurrentInvocationLimitExceeded","message":"Rate Exceeded."})",
                       {{"x-amzn-errortype", "TooManyRequestsException:http://internal.amazon.com/"},
-                       {"x-amzn-requestid", "req-1"}});
+                       {"x-amzn-requestid", "req-1"}, {"retry-after", "2"}});
     ServiceError e = parse_service_error(r);
     EXPECT_EQ(e.code, "TooManyRequestsException");
     EXPECT_EQ(e.message, "Rate Exceeded. (reason: ConcurrentInvocationLimitExceeded)");
@@ -27,6 +27,8 @@ TEST(ServiceErrors, LambdaRestJsonWithErrorTypeHeader) {
     EXPECT_TRUE(e.retryable);
     util::Error err = service_error(r, "Lambda Invoke my-fn");
     EXPECT_TRUE(err.retryable);
+    EXPECT_TRUE(err.throttled);
+    EXPECT_EQ(err.retry_after_ms, 2000);
     EXPECT_NE(err.message.find("Lambda Invoke my-fn: TooManyRequestsException (HTTP 429): Rate Exceeded."),
               std::string::npos);
     EXPECT_NE(err.message.find("request id req-1"), std::string::npos);
@@ -38,6 +40,9 @@ TEST(ServiceErrors, JsonTypeWithNamespaceAndCapitalMessage) {
     EXPECT_EQ(e.code, "RepositoryNotFoundException");
     EXPECT_EQ(e.message, "no repo");
     EXPECT_FALSE(e.retryable);
+    util::Error err = service_error(r, "ECR DescribeRepositories");
+    EXPECT_FALSE(err.throttled);
+    EXPECT_EQ(err.retry_after_ms, -1);
 }
 
 TEST(ServiceErrors, S3XmlAndStsErrorResponse) {
@@ -56,6 +61,20 @@ TEST(ServiceErrors, S3XmlAndStsErrorResponse) {
     EXPECT_NE(sts.message.find("Check the AWS credentials"), std::string::npos);
     EXPECT_NE(sts.message.find("request id r-9"), std::string::npos);
     EXPECT_FALSE(sts.retryable);
+}
+
+TEST(ServiceErrors, WrongRegionAndMissingBucketSayWhatToSet) {
+    auto region = service_error(response(400,
+        "<Error><Code>AuthorizationHeaderMalformed</Code><Message>Credential should be scoped to a valid "
+        "region: 'eu-west-3' is wrong; expecting 'us-east-1'.</Message></Error>"), "S3 GetObject b/k");
+    EXPECT_NE(region.message.find("set cloudProvider.region"), std::string::npos) << region.message;
+    auto lambda = service_error(response(403, R"({"message":"Credential should be scoped to a valid region."})",
+                                         {{"x-amzn-errortype", "InvalidSignatureException"}}), "Lambda Invoke f");
+    EXPECT_NE(lambda.message.find("set cloudProvider.region"), std::string::npos) << lambda.message;
+    auto bucket = service_error(response(404,
+        "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>"),
+        "S3 GetObject b/k");
+    EXPECT_NE(bucket.message.find("set cloudProvider.bucketName"), std::string::npos) << bucket.message;
 }
 
 TEST(ServiceErrors, ErrorInsideA200AndEmptyBodies) {

@@ -16,6 +16,8 @@
 namespace hypertest::core {
 namespace {
 
+constexpr std::chrono::milliseconds k_retry_after_max{20000};
+
 struct Work {
     Batch batch;
     int attempt = 1;  // invocation attempt of these tests (re-queues after invocation failures)
@@ -42,7 +44,9 @@ struct Answer {
 class Dispatcher {
 public:
     Dispatcher(Session& s, const DispatchInput& in, std::map<std::string, TestResult>& results)
-        : m_s(s), m_in(in), m_results(results), m_random(std::random_device{}()) {
+        : m_s(s), m_in(in), m_results(results), m_random(std::random_device{}()),
+          m_target(std::max(1, in.concurrency)) {
+        m_stats.lowest_target = m_target;
         for (const auto& b : in.batches) {
             m_queue.push_back(Work{b, 1});
             for (const auto& t : b.tests) {
@@ -89,7 +93,10 @@ private:
             Work w;
             {
                 std::unique_lock lock(m_mutex);
-                m_cv.wait(lock, [&] { return !dispatching() || !m_queue.empty() || m_in_flight == 0; });
+                m_cv.wait(lock, [&] {
+                    return !dispatching() || (!m_queue.empty() && m_in_flight < m_target) ||
+                           (m_queue.empty() && m_in_flight == 0);
+                });
                 if (!dispatching() || m_queue.empty()) {
                     m_cv.notify_all();
                     return;
@@ -131,15 +138,32 @@ private:
         return ev;
     }
 
-    // Invokes, retrying retryable call errors with backoff; sleeps wake on Ctrl-C.
+    // Invokes, retrying retryable call errors with backoff (at least the Retry-After asked for);
+    // throttling lowers the in-flight target, success raises it. Sleeps wake on Ctrl-C.
     util::Result<providers::InvokeResponse> invoke_with_backoff(const Json& event) {
         for (int retry = 1;; ++retry) {
             auto resp = m_s.provider->functions().invoke(event, m_in.function_timeout + std::chrono::seconds(30));
-            if (resp || !resp.error().retryable || retry > m_in.transport_retries) return resp;
             std::unique_lock lock(m_mutex);
+            if (resp) {
+                if (m_target < m_in.concurrency) {
+                    ++m_target;
+                    m_cv.notify_all();
+                }
+                return resp;
+            }
+            const util::Error& e = resp.error();
+            if (e.throttled) {
+                ++m_stats.throttles;
+                m_target = std::max(1, m_target / 2);
+                m_stats.lowest_target = std::min(m_stats.lowest_target, m_target);
+                util::log_debug("throttled: at most " + std::to_string(m_target) + " invocations in flight");
+            }
+            if (!e.retryable || retry > m_in.transport_retries) return resp;
+            ++m_stats.call_retries;
             auto delay = backoff_delay(retry, m_in.backoff_base, m_in.backoff_max,
                                        std::uniform_real_distribution<double>(0, 1)(m_random));
-            util::log_debug("invoke failed (" + resp.error().message + "); retry " +
+            delay = std::max(delay, std::min(std::chrono::milliseconds(e.retry_after_ms), k_retry_after_max));
+            util::log_debug("invoke failed (" + e.message + "); retry " +
                             std::to_string(retry) + " in " + std::to_string(delay.count()) + " ms");
             if (m_cv.wait_for(lock, delay, [&] { return m_stopping || interrupted(); })) return resp;
         }
@@ -314,6 +338,7 @@ private:
     std::map<std::string, int> m_failed_attempts;  // failed outcomes so far
     std::set<std::string> m_provisional;           // has a result, waiting for a re-run
     std::mt19937 m_random;
+    int m_target;  // invocations in flight at most, lowered by throttling
     int m_in_flight = 0;
     int m_next_invocation = 0;
     int m_failed = 0;

@@ -1,7 +1,9 @@
 // Dispatches batches to the function with up to `concurrency` invocations in flight.
 // - Tests whose invocation failed (error, crash, timeout, malformed answer) are re-queued in
 //   smaller batches up to `invocation_retries` times, then failed with the reason.
-// - Call errors marked retryable are retried with exponential backoff and jitter.
+// - Call errors marked retryable are retried with exponential backoff and jitter, waiting at
+//   least the service's Retry-After. A throttled call (HTTP 429) halves the in-flight target
+//   (never below 1); each successful call raises it by one, back up to `concurrency`.
 // - Failed tests are re-run `retries` times in fresh invocations; passing on a re-run is flaky.
 // - After `max_failures` failed tests, or on Ctrl-C (interrupted()), nothing new is dispatched
 //   and tests that never finished end cancelled, with the reason.
@@ -23,6 +25,9 @@ namespace hypertest::core {
 struct DispatchStats {
     int invocations = 0;
     int max_in_flight = 0;
+    int call_retries = 0;   // retried invoke calls (retryable call errors)
+    int throttles = 0;      // of those, the service asked us to slow down (HTTP 429)
+    int lowest_target = 0;  // the lowest in-flight target throttling led to
     double billed_ms = 0;
     std::vector<std::string> blob_report_keys;
     std::map<std::string, int> final_reports;  // test id -> final statuses given (1 when correct)

@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <functional>
 #include <mutex>
+#include <thread>
+
+#include "util/time.hpp"
 
 namespace hypertest::core {
 namespace {
@@ -420,6 +423,58 @@ TEST(Backoff, GrowsExponentiallyWithinTheJitterWindowAndIsCapped) {
     EXPECT_EQ(backoff_delay(3, milliseconds(100), milliseconds(5000), 0.0), milliseconds(200));
     EXPECT_EQ(backoff_delay(3, milliseconds(100), milliseconds(5000), 1.0), milliseconds(400));
     EXPECT_EQ(backoff_delay(20, milliseconds(100), milliseconds(5000), 1.0), milliseconds(5000));
+}
+
+util::Error throttled(int retry_after_ms) {
+    util::Error e = util::make_error("Lambda Invoke ht: TooManyRequestsException (HTTP 429)", true);
+    e.throttled = true;
+    e.retry_after_ms = retry_after_ms;
+    return e;
+}
+
+TEST_F(DispatchTest, ThrottlingWaitsRetryAfterAndHalvesTheInFlightTargetThenRaisesIt) {
+    in.concurrency = 4;
+    in.transport_retries = 3;
+    batches({{tc("a")}, {tc("b")}, {tc("c")}, {tc("d")}, {tc("e")}, {tc("f")}});
+    std::mutex mutex;
+    std::vector<std::int64_t> call_ms;
+    provider->fns.script = [&](const InvocationEvent& ev, int n) -> Answer {
+        {
+            std::lock_guard lock(mutex);
+            call_ms.push_back(util::now_ms());
+        }
+        if (n == 0) return throttled(120);
+        if (n == 1) return throttled(-1);
+        // Both throttles are counted before the first success raises the target again.
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        return all_pass(ev);
+    };
+    auto start = util::now_ms();
+    auto st = go();
+    EXPECT_EQ(st.throttles, 2);
+    EXPECT_EQ(st.call_retries, 2);
+    EXPECT_EQ(st.lowest_target, 1);  // 4 -> 2 -> 1
+    EXPECT_EQ(st.invocations, 6);
+    EXPECT_EQ(provider->fns.batches.size(), 8u);
+    // The throttled call waited its Retry-After (backoff alone is at most 4 ms here).
+    EXPECT_GE(util::now_ms() - start, 120);
+    for (const auto& id : {"a", "b", "c", "d", "e", "f"}) EXPECT_EQ(results[id].status, Status::success) << id;
+    expect_one_final_status_each(st);
+}
+
+TEST_F(DispatchTest, PersistentThrottlingFailsTheTestsWithTheReason) {
+    in.concurrency = 2;
+    in.transport_retries = 2;
+    in.invocation_retries = 0;
+    batches({{tc("a")}});
+    provider->fns.script = [](const InvocationEvent&, int) -> Answer { return throttled(0); };
+    auto st = go();
+    EXPECT_EQ(provider->fns.batches.size(), 3u);
+    EXPECT_EQ(st.throttles, 3);
+    EXPECT_EQ(st.lowest_target, 1);
+    EXPECT_EQ(results["a"].status, Status::failed);
+    EXPECT_NE(results["a"].error_message.find("TooManyRequestsException"), std::string::npos);
+    expect_one_final_status_each(st);
 }
 
 }  // namespace

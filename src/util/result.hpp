@@ -11,6 +11,8 @@ namespace hypertest::util {
 struct Error {
     std::string message;
     bool retryable = false;
+    bool throttled = false;    // the service asked us to slow down (e.g. HTTP 429)
+    int retry_after_ms = -1;   // the service's Retry-After, when it sent one
 };
 
 // A Fatal error ends the command: main prints the message and exits with exit_code.

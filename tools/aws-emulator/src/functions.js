@@ -1,4 +1,4 @@
-// Lambda functions (PackageType Image only): configuration, and UpdateFunctionCode's state machine
+// Lambda functions (PackageType Image; Zip ones only as stand-ins): configuration, and UpdateFunctionCode's state machine
 // (resolve the image synchronously, pull + unpack while LastUpdateStatus is InProgress, then
 // Successful or Failed). The image that actually runs switches only on Successful.
 import { randomUUID } from 'node:crypto';
@@ -36,12 +36,14 @@ export class FunctionStore {
   // spec: {name, timeout?, memory?, reservedConcurrency?, architectures?, environment?, role?, imageUri?}
   async create(spec) {
     if (!spec || !NAME.test(spec.name || '')) throw new LambdaError(400, 'InvalidParameterValueException', 'name must match [a-zA-Z0-9-_]{1,64}');
-    if (spec.packageType && spec.packageType !== 'Image') {
-      throw new LambdaError(400, 'InvalidParameterValueException', 'the emulator supports PackageType Image only');
+    // Zip functions exist only to be told apart: they have no code and cannot run.
+    if (spec.packageType && spec.packageType !== 'Image' && spec.packageType !== 'Zip') {
+      throw new LambdaError(400, 'InvalidParameterValueException', 'PackageType must be Image or Zip');
     }
     if (this.functions.has(spec.name)) throw new LambdaError(409, 'ResourceConflictException', `Function already exist: ${spec.name}`);
     const fn = {
       name: spec.name,
+      packageType: spec.packageType || 'Image',
       arn: this.arn(spec.name),
       timeout: check_int(spec.timeout ?? 3, 1, 900, 'timeout'),
       memory: check_int(spec.memory ?? 128, 128, 10240, 'memory'),
@@ -80,7 +82,7 @@ export class FunctionStore {
       FunctionName: fn.name, FunctionArn: fn.arn, Role: fn.role, CodeSize: fn.codeSize, Description: '',
       Timeout: fn.timeout, MemorySize: fn.memory, LastModified: lambda_time(fn.lastModified), CodeSha256: fn.codeSha256,
       Version: '$LATEST', TracingConfig: { Mode: 'PassThrough' }, RevisionId: fn.revisionId,
-      State: 'Active', LastUpdateStatus: fn.lastUpdateStatus, PackageType: 'Image', Architectures: fn.architectures,
+      State: 'Active', LastUpdateStatus: fn.lastUpdateStatus, PackageType: fn.packageType, Architectures: fn.architectures,
       EphemeralStorage: { Size: 512 }, SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
       LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${fn.name}` },
     };
@@ -106,6 +108,10 @@ export class FunctionStore {
 
   async update_code(fn, body) {
     this.check_not_updating(fn);
+    if (fn.packageType === 'Zip') {
+      throw new LambdaError(400, 'InvalidParameterValueException',
+        "Please don't provide ImageUri when updating a function with packageType Zip.");
+    }
     if (body.ZipFile || body.S3Bucket || body.S3Key) {
       throw new LambdaError(400, 'InvalidParameterValueException', 'Please provide ImageUri when updating a function with packageType Image.');
     }
