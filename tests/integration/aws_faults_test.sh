@@ -6,69 +6,11 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/registry_lib.sh"
 source "$(dirname "$0")/faults_lib.sh"
-EMU="$HT_SOURCE_DIR/tools/aws-emulator"
-for t in docker-registry htpasswd node curl; do command -v $t >/dev/null || fail "$t missing: run scripts/setup.sh"; done
-[[ -d "$EMU/node_modules/@smithy/signature-v4" ]] || fail "run npm ci in $EMU (scripts/setup.sh)"
-
-work="$(mktemp -d)"
-# Environments get TMPDIR under <state>/functions/<name>/envs/...: Chromium's SingletonSocket must
-# fit a 107-byte socket path, so keep state and name short.
-state="$(mktemp -d /tmp/f.XXXX)"
+source "$(dirname "$0")/aws_lib.sh"
 FN=ht
-proj="$(copy_project "$HT_SOURCE_DIR/examples/playwright")"
-EMU_PID=""
-cleanup() {
-    if [[ -n "$EMU_PID" ]]; then kill "$EMU_PID" 2>/dev/null || true; wait "$EMU_PID" 2>/dev/null || true; fi
-    stop_registries
-    if [[ -n "${HT_KEEP_TEMP:-}" ]]; then echo "kept $work, $state and $proj" >&2; return; fi
-    chmod -R u+w "$work" "$proj" 2>/dev/null || true
-    rm -rf "$work" "$proj" "$state"
-}
-trap cleanup EXIT
-
-KEY_ID="AKIDHYPERTESTFAULT"
-SECRET="faultSecret/$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')+Key"
-REG_PASSWORD="regpw-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-BUCKET="ht-fault-results"
-REGION="us-east-1"
 GREP='catalog\.spec'  # the 9 tests of tests/catalog.spec.ts
 WANT=9
-
-start_registry "$work/registry" AWS "$REG_PASSWORD"
-node "$EMU/src/main.js" --port 0 --state "$state" --registry "$REG_ADDR" \
-    --registry-password "$REG_PASSWORD" --region "$REGION" --access-key "$KEY_ID" --secret-key "$SECRET" \
-    --bucket "$BUCKET" > "$work/emulator.out" 2> "$work/emulator.err" &
-EMU_PID=$!
-for _ in $(seq 200); do
-    grep -q '^ready ' "$work/emulator.out" 2>/dev/null && break
-    kill -0 "$EMU_PID" 2>/dev/null || fail "the emulator exited: $(cat "$work/emulator.err")"
-    sleep 0.1
-done
-EMU_PORT="$(awk '/^ready /{print $2; exit}' "$work/emulator.out")"
-[[ -n "$EMU_PORT" ]] || fail "the emulator did not report its port: $(cat "$work/emulator.err")"
-EMU_URL="http://127.0.0.1:$EMU_PORT"
-admin() { curl -sS -f -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "$EMU_URL/_emulator/$2"; }
-admin POST functions '{"name":"'"$FN"'","timeout":300,"memory":2048,"architectures":["x86_64"]}' > /dev/null ||
-    fail "cannot create the function in the emulator"
-
-case "$(uname -m)" in
-  x86_64) arch=amd64 ;;
-  aarch64 | arm64) arch=arm64 ;;
-  *) fail "unsupported machine $(uname -m)" ;;
-esac
-"$HT_SOURCE_DIR/scripts/make-host-base-image.sh" "$HT_BIN/hypertest-runner" "$work/base" >/dev/null
-
-cd "$proj"
-cat > hypertest.config.json <<JSON
-{ "testRunner": { "name": "playwright" }, "concurrency": 4,
-  "cloudProvider": { "name": "aws", "region": "$REGION", "functionName": "$FN",
-    "bucketName": "$BUCKET", "ecrRegistry": "$REG_ADDR/hypertest", "platform": "linux/$arch",
-    "baseImage": "oci:$work/base:host-base", "lambdaUpdateMaxWaitTime": 120 } }
-JSON
-export HOME="$work/home" AWS_ENDPOINT_URL="$EMU_URL" AWS_ACCESS_KEY_ID="$KEY_ID" AWS_SECRET_ACCESS_KEY="$SECRET"
-export AWS_REGION="$REGION" AWS_EC2_METADATA_DISABLED=true
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE 2>/dev/null || true
-mkdir -p "$HOME"
+aws_start "$FN"  # registry, emulator, function, base image, config; cd into the project
 
 run_ht deploy
 expect_rc 0 "deploy"

@@ -8,8 +8,7 @@ for t in docker-registry htpasswd node curl; do command -v $t >/dev/null || fail
 [[ -d "$EMU/node_modules/@smithy/signature-v4" ]] || fail "run npm ci in $EMU (scripts/setup.sh)"
 
 work="$(mktemp -d)"
-# The emulator gives each environment TMPDIR=<state>/functions/<name>/envs/<name>-<n>/tmp, and
-# Chromium's SingletonSocket under it must fit a 107-byte socket path: keep state and name short.
+# Short state path: the emulator's function directories live under it.
 state="$(mktemp -d /tmp/e.XXXX)"
 proj="$(copy_project "$HT_SOURCE_DIR/examples/playwright")"
 EMU_PID=""
