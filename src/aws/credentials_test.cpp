@@ -7,32 +7,22 @@
 #include <filesystem>
 
 #include "util/fs.hpp"
+#include "util/temp_dir.hpp"
 
 namespace hypertest::aws {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+// A scratch directory that also writes files into itself.
+class TempDir : public util::TempDir {
 public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "ht-aws-XXXXXX").string();
-        m_path = ::mkdtemp(pattern.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    const fs::path& path() const { return m_path; }
     fs::path write(const std::string& name, const std::string& content, bool executable = false) {
-        fs::path p = m_path / name;
+        fs::path p = path() / name;
         EXPECT_TRUE(util::write_file_atomic(p, content).ok());
         if (executable) ::chmod(p.c_str(), 0755);
         return p;
     }
-
-private:
-    fs::path m_path;
 };
 
 System with_env(std::map<std::string, std::string> env) {

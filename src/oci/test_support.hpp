@@ -13,31 +13,14 @@
 #include <vector>
 
 #include "oci/image.hpp"
+#include "util/temp_dir.hpp"
 
 namespace hypertest::oci::test {
 
 namespace fs = std::filesystem;
 
 // A fresh directory under TMPDIR, removed with everything in it.
-class ScratchDir {
-public:
-    ScratchDir() {
-        std::string pattern = (fs::temp_directory_path() / "ht-oci-test-XXXXXX").string();
-        m_path = ::mkdtemp(pattern.data());
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::permissions(m_path, fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(m_path, ec);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    const fs::path& path() const { return m_path; }
-    fs::path operator/(const std::string& rel) const { return m_path / rel; }
-
-private:
-    fs::path m_path;
-};
+using ScratchDir = util::TempDir;
 
 inline void write_text(const fs::path& path, const std::string& text) {
     fs::create_directories(path.parent_path());

@@ -17,11 +17,16 @@ public:
     }
     ~TempDir() {
         std::error_code ec;
-        if (!m_path.empty()) std::filesystem::remove_all(m_path, ec);
+        if (m_path.empty()) return;
+        // A test may have made it read-only; removal needs write permission on the directory.
+        std::filesystem::permissions(m_path, std::filesystem::perms::owner_all,
+                                     std::filesystem::perm_options::add, ec);
+        std::filesystem::remove_all(m_path, ec);
     }
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
     const std::filesystem::path& path() const { return m_path; }
+    std::filesystem::path operator/(const std::string& rel) const { return m_path / rel; }
 
 private:
     std::filesystem::path m_path;

@@ -12,6 +12,7 @@
 #include "util/fs.hpp"
 #include "util/json.hpp"
 #include "util/process.hpp"
+#include "util/temp_dir.hpp"
 
 namespace hypertest::plugins::playwright::testing {
 
@@ -28,23 +29,7 @@ inline util::Json data_json(const std::string& name) {
     return util::parse_json(data_text(name), name).take_or_fatal();
 }
 
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "ht-pw-test-XXXXXX").string();
-        m_path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return m_path; }
-
-  private:
-    fs::path m_path;
-};
+using util::TempDir;
 
 // A project dir in which locate_cli finds Playwright; cli.js holds `cli_source`.
 inline void install_fake_playwright(const fs::path& project, const std::string& cli_source = "") {
