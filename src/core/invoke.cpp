@@ -178,14 +178,19 @@ std::vector<plugins::TestCase> select_tests(const std::vector<plugins::TestCase>
     return out;
 }
 
-Plan plan_for(Session& s, const std::vector<plugins::TestCase>& tests) {
+PlanInput plan_input(Session& s, const std::vector<plugins::TestCase>& tests,
+                     const providers::FunctionState* state) {
     PlanInput in;
     in.tests = tests;
     in.concurrency = s.concurrency;
     in.durations_ms = read_timings(s);
-    auto state = s.provider->functions().state();
     if (state) in.max_batch_ms = state->timeout_s * 1000.0 * 0.7;
-    return make_plan(in);
+    return in;
+}
+
+Plan plan_for(Session& s, const std::vector<plugins::TestCase>& tests) {
+    auto state = s.provider->functions().state();
+    return make_plan(plan_input(s, tests, state ? &*state : nullptr));
 }
 
 void check_drift(Session& s, const Manifest& m) {
@@ -219,7 +224,11 @@ int invoke(Session& s, const Manifest& m) {
             return 0;
         }
     }
-    Plan plan = plan_for(s, tests);
+    // One look at the function and the history serves the plan, the dispatch and the summary.
+    auto state = s.provider->functions().state();
+    const providers::FunctionState* function = state ? &*state : nullptr;
+    PlanInput planning = plan_input(s, tests, function);
+    Plan plan = make_plan(planning);
     RunSummary run;
     run.run_id = util::make_run_id();
     run.provider = s.config.provider_name;
@@ -247,9 +256,9 @@ int invoke(Session& s, const Manifest& m) {
     in.invocation_retries = s.config.invocation_retries;
     in.retries = s.config.retries;
     in.max_failures = s.options.max_failures;
-    auto state = s.provider->functions().state();
-    if (state) in.function_timeout = std::chrono::seconds(state->timeout_s);
-    in.estimates.durations_ms = read_timings(s);
+    if (function) in.function_timeout = std::chrono::seconds(function->timeout_s);
+    in.estimates = planning;
+    in.estimates.tests.clear();  // only the durations are needed to split re-queued tests
     DispatchStats stats;
     try {
         stats = dispatch(s, in, results);
@@ -272,7 +281,7 @@ int invoke(Session& s, const Manifest& m) {
     }
     run.invocations = stats.invocations;
     run.concurrency_reached = stats.max_in_flight;
-    int memory_mb = state ? state->memory_mb : 2048;
+    int memory_mb = function ? function->memory_mb : 2048;
     run.billed_gb_seconds = stats.billed_ms / 1000.0 * memory_mb / 1024.0;
     run.junit_file = (s.cwd / s.config.junit_file_name).string();
     run.end_ms = util::now_ms();

@@ -16,6 +16,10 @@ std::string last_run_key(const Config& c);
 // --project. Throws util::Fatal for an invalid regex or an unknown project.
 std::vector<plugins::TestCase> select_tests(const std::vector<plugins::TestCase>& tests,
                                             const Options& options);
+// The planner's input: the tests, concurrency, timing history and (when the function's state
+// is known) a batch limit from its timeout.
+PlanInput plan_input(Session& s, const std::vector<plugins::TestCase>& tests,
+                     const providers::FunctionState* state);
 Plan plan_for(Session& s, const std::vector<plugins::TestCase>& tests);
 // Compares the deployed state with the local project; acts per driftDetectionPolicy.
 void check_drift(Session& s, const Manifest& m);
