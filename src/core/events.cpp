@@ -52,9 +52,24 @@ std::string error_excerpt(const TestResult& r) {
     return "    " + util::truncate_utf8(first, 300) + "\n";
 }
 
-class PlainReporter : public Reporter {
+// Serialises writes from the dispatcher's threads to one stream.
+class LockedStream {
 public:
-    explicit PlainReporter(std::FILE* out) : m_out(out) {}
+    explicit LockedStream(std::FILE* out) : m_out(out) {}
+
+protected:
+    void print(const std::string& s) {
+        std::lock_guard lock(m_mutex);
+        std::fputs(s.c_str(), m_out);
+        std::fflush(m_out);
+    }
+    std::FILE* m_out;
+    std::mutex m_mutex;
+};
+
+class PlainReporter : public Reporter, protected LockedStream {
+public:
+    explicit PlainReporter(std::FILE* out) : LockedStream(out) {}
     void step(const std::string& phase, const std::string& name, StepState st, double seconds,
               const std::string& detail) override {
         print("[" + phase + "] " + name + " " + state_text(st, seconds, detail) + "\n");
@@ -78,20 +93,11 @@ public:
     }
     void warn(const std::string& m) override { print("[warning] " + m + "\n"); }
     void info(const std::string& m) override { print(m + "\n"); }
-
-protected:
-    void print(const std::string& s) {
-        std::lock_guard lock(m_mutex);
-        std::fputs(s.c_str(), m_out);
-        std::fflush(m_out);
-    }
-    std::FILE* m_out;
-    std::mutex m_mutex;
 };
 
-class JsonReporter : public Reporter {
+class JsonReporter : public Reporter, private LockedStream {
 public:
-    explicit JsonReporter(std::FILE* out) : m_out(out) {}
+    explicit JsonReporter(std::FILE* out) : LockedStream(out) {}
     void step(const std::string& phase, const std::string& name, StepState st, double seconds,
               const std::string& detail) override {
         static const char* names[] = {"starting", "done", "skipped", "error"};
@@ -120,14 +126,7 @@ public:
     void info(const std::string& m) override { emit({{"event", "info"}, {"message", m}}); }
 
 private:
-    void emit(const Json& j) {
-        std::string line = j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
-        std::lock_guard lock(m_mutex);
-        std::fputs(line.c_str(), m_out);
-        std::fflush(m_out);
-    }
-    std::FILE* m_out;
-    std::mutex m_mutex;
+    void emit(const Json& j) { print(j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n"); }
 };
 
 // Finished rows scroll; one status line at the bottom is redrawn with a spinner.
