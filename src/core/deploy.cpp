@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 
 #include "oci/base_image.hpp"
 #include "oci/registry_client.hpp"
@@ -22,8 +23,10 @@ constexpr const char* k_task_root_prefix = "var/task";
 constexpr const char* k_runner_entrypoint = "/usr/local/bin/hypertest-runner";
 
 // Runs fn as a reported step; a Fatal from it is reported as the step's error and rethrown.
+// `detail`, when given, is asked after success for the text of the step's done line.
 template <class Fn>
-auto timed_step(Session& s, const std::string& name, Fn&& fn) {
+auto timed_step(Session& s, const std::string& name, Fn&& fn,
+                const std::function<std::string()>& detail = {}) {
     auto start = std::chrono::steady_clock::now();
     s.reporter->step("deploy", name, StepState::starting, 0, "");
     auto secs = [&] {
@@ -31,7 +34,7 @@ auto timed_step(Session& s, const std::string& name, Fn&& fn) {
     };
     try {
         auto result = fn();
-        s.reporter->step("deploy", name, StepState::done, secs(), "");
+        s.reporter->step("deploy", name, StepState::done, secs(), detail ? detail() : "");
         return result;
     } catch (const Fatal& e) {
         s.reporter->step("deploy", name, StepState::error, secs(), e.what());
@@ -39,9 +42,9 @@ auto timed_step(Session& s, const std::string& name, Fn&& fn) {
     }
 }
 
-// Top-level names hypertest itself writes into the project: never part of the image.
+// Top-level names that are never part of the image: .git and what hypertest writes itself.
 std::vector<std::string> own_outputs(const Session& s) {
-    std::vector<std::string> names = {".hypertest", s.config.results_file_name,
+    std::vector<std::string> names = {".git", ".hypertest", s.config.results_file_name,
                                       s.config.junit_file_name, s.config.html_report_dir};
     fs::path base_layout;
     if (auto source = oci::parse_base_source(s.config.base_image); source && source->is_layout())
@@ -105,17 +108,18 @@ std::optional<oci::BaseImage> load_base(Session& s, oci::ImageLayout& layout) {
 void publish_image(Session& s, const std::string& digest) {
     std::string registry = s.provider->image_registry();
     if (registry.empty()) return;
-    auto start = std::chrono::steady_clock::now();
-    s.reporter->step("deploy", "push", StepState::starting, 0, "");
-    auto published = s.provider->publish_image(digest);
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (!published) {
-        std::string message = "cannot push the image to " + registry + ": " + published.error().message;
-        s.reporter->step("deploy", "push", StepState::error, secs, message);
-        throw Fatal(message);
-    }
-    s.reporter->step("deploy", "push", StepState::done, secs,
-                     "to " + registry + ": " + published->value_or(""));
+    std::string summary;
+    timed_step(
+        s, "push",
+        [&] {
+            auto published = s.provider->publish_image(digest);
+            if (!published) {
+                throw Fatal("cannot push the image to " + registry + ": " + published.error().message);
+            }
+            summary = published->value_or("");
+            return 0;
+        },
+        [&] { return "to " + registry + ": " + summary; });
 }
 
 }  // namespace

@@ -236,10 +236,10 @@ TEST(PlaywrightOptions, ParsesAndValidates) {
 TEST(PlaywrightLayers, SplitsDependenciesFromTests) {
     TempDir project;
     for (const char* f : {"package.json", "yarn.lock", "playwright.config.ts", ".env",
-                          "hypertest.config.json", "hypertest.results.json", "hypertest.junit.xml"})
+                          "hypertest.config.json"})
         ASSERT_TRUE(util::write_file_atomic(project.path() / f, "x"));
-    for (const char* d : {"node_modules/x", "tests", "fixtures", ".git", ".hypertest",
-                          "test-results", "playwright-report", "blob-report", "hypertest-report"})
+    for (const char* d : {"node_modules/x", "tests", "fixtures", "test-results", "playwright-report",
+                          "blob-report"})
         fs::create_directories(project.path() / d);
     auto plugin = make_playwright_plugin(std::make_shared<FakeProcessRunner>());
     auto inputs = plugin->layer_inputs(project.path(), Json::object());

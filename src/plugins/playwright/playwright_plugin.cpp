@@ -25,15 +25,8 @@ constexpr std::size_t k_log_tail_lines = 40;
 const std::vector<std::string> k_dependency_files = {"node_modules",      "package.json",
                                                      "package-lock.json", "npm-shrinkwrap.json",
                                                      "yarn.lock",         "pnpm-lock.yaml"};
-// Generated or private entries that never go into the image.
-const std::set<std::string> k_never_shipped = {".git",
-                                               ".hypertest",
-                                               "test-results",
-                                               "playwright-report",
-                                               "blob-report",
-                                               "hypertest.results.json",
-                                               "hypertest.junit.xml",
-                                               "hypertest-report"};
+// Playwright's own outputs never go into the image (hypertest's are dropped by core's deploy).
+const std::set<std::string> k_never_shipped = {"test-results", "playwright-report", "blob-report"};
 
 std::string last_lines(const std::string& text, std::size_t count) {
     auto lines = util::split(util::strip_ansi(text), '\n');
