@@ -31,32 +31,30 @@ std::map<std::string, double> report_fields(std::string_view line) {
 
 std::string function_path(const std::string& name) { return k_api + uri_encode(name, false); }
 
+std::string function_error_message(const InvokeOutput& out) {
+    auto json = util::parse_json(out.payload, "function error");
+    std::string type, message;
+    if (json) {
+        type = json_get<std::string>(*json, "errorType", "");
+        message = json_get<std::string>(*json, "errorMessage", "");
+    }
+    if (message.empty()) message = util::truncate_utf8(util::trim(out.payload), 500);
+    std::string text = type.empty() ? message : type + ": " + message;
+    return text.empty() ? "the function failed (" + out.function_error + ")" : text;
+}
+
 class HttpLambdaClient : public LambdaClient {
   public:
     explicit HttpLambdaClient(ServiceConfig config) : m_config(std::move(config)) {}
 
     util::Result<InvokeOutput> invoke(const std::string& function_name, const std::string& payload,
                                       std::chrono::milliseconds timeout) override {
-        ServiceRequest request;
-        request.method = "POST";
-        request.path = function_path(function_name) + "/invocations";
-        request.headers = {{"Content-Type", "application/json"},
-                           {"X-Amz-Invocation-Type", "RequestResponse"},
-                           {"X-Amz-Log-Type", "Tail"}};
-        request.body = payload;
-        request.timeout = timeout;
-        request.no_retry = true;
-        auto response = call_service(m_config, request, "Lambda Invoke " + function_name);
-        if (!response) return response.error();
-        InvokeOutput out;
-        out.payload = std::move(response->body);
-        out.function_error = response->header("x-amz-function-error");
-        if (auto log = base64_decode(response->header("x-amz-log-result")); log) {
-            out.log_tail = std::move(*log);
-            out.report = parse_report_line(out.log_tail);
-        }
-        if (!out.function_error.empty()) out.error_message = function_error_message(out);
-        return out;
+        auto request = invoke_request(m_config, function_name, payload, timeout);
+        if (!request) return request.error();
+        auto response = m_config.http->send(*request);
+        if (!response)
+            return transport_error(m_config, invoke_operation(function_name), response.error());
+        return invoke_output(*response, function_name);
     }
 
     util::Result<FunctionInfo> get_function(const std::string& function_name) override {
@@ -131,22 +129,44 @@ class HttpLambdaClient : public LambdaClient {
     }
 
   private:
-    static std::string function_error_message(const InvokeOutput& out) {
-        auto json = util::parse_json(out.payload, "function error");
-        std::string type, message;
-        if (json) {
-            type = json_get<std::string>(*json, "errorType", "");
-            message = json_get<std::string>(*json, "errorMessage", "");
-        }
-        if (message.empty()) message = util::truncate_utf8(util::trim(out.payload), 500);
-        std::string text = type.empty() ? message : type + ": " + message;
-        return text.empty() ? "the function failed (" + out.function_error + ")" : text;
-    }
-
     ServiceConfig m_config;
 };
 
 }  // namespace
+
+std::string invoke_operation(const std::string& function_name) {
+    return "Lambda Invoke " + function_name;
+}
+
+util::Result<util::HttpRequest> invoke_request(const ServiceConfig& config,
+                                               const std::string& function_name,
+                                               const std::string& payload,
+                                               std::chrono::milliseconds timeout) {
+    ServiceRequest request;
+    request.method = "POST";
+    request.path = function_path(function_name) + "/invocations";
+    request.headers = {{"Content-Type", "application/json"},
+                       {"X-Amz-Invocation-Type", "RequestResponse"},
+                       {"X-Amz-Log-Type", "Tail"}};
+    request.body = payload;
+    request.timeout = timeout;
+    return sign_request(config, request);
+}
+
+util::Result<InvokeOutput> invoke_output(const util::HttpResponse& response,
+                                         const std::string& function_name) {
+    if (response.status < 200 || response.status >= 300)
+        return service_error(response, invoke_operation(function_name));
+    InvokeOutput out;
+    out.payload = response.body;
+    out.function_error = response.header("x-amz-function-error");
+    if (auto log = base64_decode(response.header("x-amz-log-result")); log) {
+        out.log_tail = std::move(*log);
+        out.report = parse_report_line(out.log_tail);
+    }
+    if (!out.function_error.empty()) out.error_message = function_error_message(out);
+    return out;
+}
 
 std::optional<ReportLine> parse_report_line(std::string_view log) {
     std::size_t pos = log.rfind("REPORT RequestId:");

@@ -34,6 +34,22 @@ struct InvokeOutput {
     std::string error_message;  // errorType: errorMessage of a function error's payload
 };
 
+// Invoke in two halves, so that one event loop (util::HttpMulti) can keep many in flight and
+// LambdaClient::invoke is the two around one HttpClient::send:
+// "Lambda Invoke <function_name>", the operation Invoke's errors name (see transport_error).
+std::string invoke_operation(const std::string& function_name);
+// The signed RequestResponse Invoke of `payload` with LogType=Tail, waiting up to `timeout`
+// for the answer; fails when no credentials can be found.
+util::Result<util::HttpRequest> invoke_request(const ServiceConfig& config,
+                                               const std::string& function_name,
+                                               const std::string& payload,
+                                               std::chrono::milliseconds timeout);
+// What an Invoke answer means: the output on 2xx (a function error is an output too);
+// otherwise service_error: HTTP 429 is retryable and throttled (Retry-After kept), 5xx
+// retryable, others (404 ResourceNotFoundException, 403, ...) not.
+util::Result<InvokeOutput> invoke_output(const util::HttpResponse& response,
+                                         const std::string& function_name);
+
 struct FunctionInfo {
     std::string name;
     std::string arn;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 
 #include "aws/test_server.hpp"
 #include "aws/test_support.hpp"
@@ -123,6 +124,103 @@ TEST(LambdaClient, ThrottlingIsRetryableNamesTheReasonAndIsNotRetriedByTheClient
     EXPECT_NE(out.error().message.find("ConcurrentInvocationLimitExceeded"), std::string::npos)
         << out.error().message;
     EXPECT_EQ(server.seen().size(), 1u);
+}
+
+TEST(LambdaInvokeRequest, IsASignedRequestResponseInvokeWithTheCallersTimeout) {
+    TestAws aws("http://127.0.0.1:9");
+    auto request =
+        invoke_request(aws.config("Lambda"), "my fn", R"({"a":1})", std::chrono::minutes(15));
+    ASSERT_TRUE(request.ok()) << request.error().message;
+    EXPECT_EQ(request->method, "POST");
+    EXPECT_EQ(request->url, "http://127.0.0.1:9/2015-03-31/functions/my%20fn/invocations");
+    EXPECT_EQ(request->body, R"({"a":1})");
+    EXPECT_EQ(request->timeout, std::chrono::minutes(15));
+    std::map<std::string, std::string> headers(request->headers.begin(), request->headers.end());
+    EXPECT_EQ(headers["X-Amz-Invocation-Type"], "RequestResponse");
+    EXPECT_EQ(headers["X-Amz-Log-Type"], "Tail");
+    EXPECT_EQ(
+        headers["Authorization"].rfind(
+            "AWS4-HMAC-SHA256 Credential=AKIDTESTWIRE/20231114/us-east-1/lambda/aws4_request", 0),
+        0u)
+        << headers["Authorization"];
+
+    TestAws anonymous("http://127.0.0.1:9");
+    anonymous.system = system_with_env({{"AWS_ENDPOINT_URL", "http://127.0.0.1:9"}});
+    auto unsigned_request =
+        invoke_request(anonymous.config("Lambda"), "fn", "{}", std::chrono::seconds(1));
+    ASSERT_FALSE(unsigned_request.ok());
+    EXPECT_NE(unsigned_request.error().message.find("no AWS credentials found"), std::string::npos)
+        << unsigned_request.error().message;
+}
+
+util::HttpResponse answer(long status, std::map<std::string, std::string> headers,
+                          std::string body) {
+    util::HttpResponse r;
+    r.status = status;
+    r.headers = std::move(headers);
+    r.body = std::move(body);
+    return r;
+}
+
+TEST(LambdaInvokeOutput, TellsOutputsFunctionErrorsThrottlingAndServiceErrorsApart) {
+    auto ok = invoke_output(answer(200, {{"x-amz-log-result", base64_encode(k_log)}}, "[1]"), "fn");
+    ASSERT_TRUE(ok.ok()) << ok.error().message;
+    EXPECT_EQ(ok->payload, "[1]");
+    ASSERT_TRUE(ok->report.has_value());
+    EXPECT_DOUBLE_EQ(ok->report->billed_ms, 1235);
+
+    auto crashed = invoke_output(
+        answer(200, {{"x-amz-function-error", "Unhandled"}},
+               R"({"errorType":"Runtime.ExitError","errorMessage":"signal: killed"})"),
+        "fn");
+    ASSERT_TRUE(crashed.ok()) << crashed.error().message;
+    EXPECT_EQ(crashed->function_error, "Unhandled");
+    EXPECT_EQ(crashed->error_message, "Runtime.ExitError: signal: killed");
+
+    auto throttled = invoke_output(
+        answer(429, {{"x-amzn-errortype", "TooManyRequestsException"}, {"retry-after", "3"}},
+               R"({"Reason":"ConcurrentInvocationLimitExceeded","message":"Rate Exceeded."})"),
+        "fn");
+    ASSERT_FALSE(throttled.ok());
+    EXPECT_TRUE(throttled.error().retryable);
+    EXPECT_TRUE(throttled.error().throttled);
+    EXPECT_EQ(throttled.error().retry_after_ms, 3000);
+    EXPECT_NE(
+        throttled.error().message.find("Lambda Invoke fn: TooManyRequestsException (HTTP 429)"),
+        std::string::npos)
+        << throttled.error().message;
+
+    auto unavailable = invoke_output(
+        answer(503, {{"x-amzn-errortype", "ServiceException"}}, R"({"message":"busy"})"), "fn");
+    ASSERT_FALSE(unavailable.ok());
+    EXPECT_TRUE(unavailable.error().retryable);
+    EXPECT_FALSE(unavailable.error().throttled);
+
+    auto missing = invoke_output(
+        answer(404, {{"x-amzn-errortype", "ResourceNotFoundException"}},
+               R"({"Message":"Function not found: arn:aws:lambda:us-east-1:1:function:fn"})"),
+        "fn");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_FALSE(missing.error().retryable);
+    EXPECT_NE(missing.error().message.find("ResourceNotFoundException (HTTP 404)"),
+              std::string::npos)
+        << missing.error().message;
+}
+
+TEST(LambdaInvokeOutput, TransportErrorsNameTheCallKeepRetryableAndHideSecrets) {
+    TestAws aws("http://127.0.0.1:9");
+    auto config = aws.config("Lambda");
+    auto error = transport_error(
+        config, invoke_operation("fn"),
+        util::make_error(std::string("POST x: reset; key ") + testing_support::k_test_secret,
+                         true));
+    EXPECT_TRUE(error.retryable);
+    EXPECT_EQ(
+        error.message.rfind("Lambda Invoke fn: cannot reach http://127.0.0.1:9: POST x: reset", 0),
+        0u)
+        << error.message;
+    EXPECT_EQ(error.message.find(testing_support::k_test_secret), std::string::npos);
+    EXPECT_FALSE(transport_error(config, "op", util::make_error("cancelled")).retryable);
 }
 
 TEST(LambdaClient, GetFunctionReadsConfigurationAndResolvedImage) {

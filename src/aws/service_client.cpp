@@ -83,9 +83,8 @@ std::shared_ptr<CredentialsProvider> make_thread_safe_credentials(ProviderPtr in
     return std::make_shared<LockedCredentials>(std::move(inner));
 }
 
-util::Result<util::HttpResponse> send_signed(const ServiceConfig& config,
-                                             const ServiceRequest& request,
-                                             std::string_view operation) {
+util::Result<util::HttpRequest> sign_request(const ServiceConfig& config,
+                                             const ServiceRequest& request) {
     auto creds = resolve_credentials(*config.credentials);
     if (!creds) return creds.error();
     util::HttpRequest http;
@@ -99,19 +98,33 @@ util::Result<util::HttpResponse> send_signed(const ServiceConfig& config,
         signing_options(config.endpoint.signing_name, config.endpoint.signing_region,
                         config.now_ms ? config.now_ms() : 0);
     if (auto s = sign_http_request(http, *creds, options); !s) return s.error();
-    auto response = config.http->send(http);
-    if (!response) {
-        return util::make_error(std::string(operation) + ": cannot reach " + config.endpoint.url +
-                                    ": " + redact_credentials(response.error().message, *creds),
-                                true);
-    }
+    return http;
+}
+
+util::Error transport_error(const ServiceConfig& config, std::string_view operation,
+                            const util::Error& cause) {
+    std::vector<std::string> secrets;
+    if (auto creds = config.credentials->resolve(); creds && creds->has_value())
+        secrets = {(*creds)->secret_access_key, (*creds)->session_token};
+    return util::make_error(std::string(operation) + ": cannot reach " + config.endpoint.url +
+                                ": " + redact(cause.message, secrets),
+                            cause.retryable);
+}
+
+util::Result<util::HttpResponse> send_signed(const ServiceConfig& config,
+                                             const ServiceRequest& request,
+                                             std::string_view operation) {
+    auto http = sign_request(config, request);
+    if (!http) return http.error();
+    auto response = config.http->send(*http);
+    if (!response) return transport_error(config, operation, response.error());
     return response;
 }
 
 util::Result<util::HttpResponse> call_service(const ServiceConfig& config,
                                               const ServiceRequest& request,
                                               std::string_view operation) {
-    int attempts = request.no_retry ? 1 : std::max(1, config.max_attempts);
+    int attempts = std::max(1, config.max_attempts);
     std::chrono::milliseconds backoff = config.initial_backoff;
     for (int attempt = 1;; ++attempt) {
         auto response = send_signed(config, request, operation);

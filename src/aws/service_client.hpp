@@ -36,11 +36,19 @@ struct ServiceRequest {
     Pairs headers;
     std::string body;
     std::chrono::milliseconds timeout{0};  // 0: the config's
-    // Sent once: never retried (e.g. Lambda Invoke, which the caller retries itself).
-    bool no_retry = false;
 };
 
-// Signs and sends once. A transport failure is a retryable error; any status is a response.
+// The signed HTTP request for `request`, ready for any HttpClient or HttpMulti; fails when no
+// credentials can be found (config.credentials, which usually caches them).
+util::Result<util::HttpRequest> sign_request(const ServiceConfig& config,
+                                             const ServiceRequest& request);
+// What a signed request that could not be sent or answered (`cause`, from HttpClient or
+// HttpMulti) fails with: "<operation>: cannot reach <endpoint>: <cause>", secrets redacted,
+// retryable as the cause is.
+util::Error transport_error(const ServiceConfig& config, std::string_view operation,
+                            const util::Error& cause);
+
+// sign_request, then one send; transport_error on failure. Any status is a response.
 util::Result<util::HttpResponse> send_signed(const ServiceConfig& config,
                                              const ServiceRequest& request,
                                              std::string_view operation);

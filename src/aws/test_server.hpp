@@ -2,6 +2,7 @@
 #pragma once
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <functional>
@@ -30,6 +31,16 @@ class LocalServer {
 public:
     using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
     LocalServer() = default;
+    // Serves up to `connections` connections at once (cpp-httplib's default is 8 threads, each
+    // held by a keep-alive connection for up to 5 s) and accepts as many connects at once.
+    explicit LocalServer(std::size_t connections) {
+        m_server.new_task_queue = [connections] { return new httplib::ThreadPool(connections); };
+        m_server.set_keep_alive_timeout(1);
+        m_server.set_socket_options([this](int fd) {
+            httplib::default_socket_options(fd);
+            m_listen_fd = fd;
+        });
+    }
     ~LocalServer() {
         m_server.stop();
         if (m_thread.joinable()) m_thread.join();
@@ -40,6 +51,7 @@ public:
     void del(const std::string& path, Handler h) { m_server.Delete(path, recorded(std::move(h))); }
     void start() {
         m_port = m_server.bind_to_any_port("127.0.0.1");
+        if (m_listen_fd >= 0) ::listen(m_listen_fd, 1024);  // cpp-httplib's backlog is 5
         m_thread = std::thread([this] { m_server.listen_after_bind(); });
         // stop() before the loop runs would be lost and the destructor would hang.
         while (!m_server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -64,6 +76,7 @@ private:
     httplib::Server m_server;
     std::thread m_thread;
     int m_port = 0;
+    int m_listen_fd = -1;
     std::mutex m_mutex;
     std::vector<Seen> m_seen;
 };

@@ -27,6 +27,10 @@ std::string ask(const std::string& question, const std::string& fallback) {
 Manifest require_manifest(Session& s) {
     auto m = read_manifest(s);
     if (!m) {
+        // A function that cannot be used (missing, wrong kind, no access) is the cause to name.
+        if (auto state = s.provider->functions().state(); !state) {
+            throw Fatal(state.error().message + "; then run `hypertest deploy` (nothing is deployed yet)");
+        }
         throw Fatal("nothing is deployed for function \"" + s.config.function_name +
                     "\" (no manifest at " + s.provider->storage().url(manifest_key(s.config)) +
                     "): run `hypertest deploy` first, or `hypertest run` to do both");
@@ -147,7 +151,8 @@ int cmd_list(const Options& o, bool show_plan) {
             batches.push_back({{"estimateMs", b.estimate_ms}, {"tests", ids}});
         }
         std::cout << Json{{"batches", batches}, {"lowerBoundMs", plan.lower_bound_ms},
-                          {"makespanMs", plan.makespan_ms}, {"concurrency", s->concurrency}}
+                          {"makespanMs", plan.makespan_ms}, {"startupMs", plan.startup_ms},
+                          {"concurrency", s->concurrency}}
                          .dump()
                   << "\n";
         return 0;
@@ -159,7 +164,8 @@ int cmd_list(const Options& o, bool show_plan) {
     }
     std::cout << tests.size() << " tests in " << plan.batches.size() << " batches · concurrency "
               << s->concurrency << " · estimated " << seconds(plan.makespan_ms) << " · lower bound "
-              << seconds(plan.lower_bound_ms) << "\n";
+              << seconds(plan.lower_bound_ms) << " · start-up " << seconds(plan.startup_ms)
+              << " per invocation\n";
     return 0;
 }
 

@@ -2,12 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <random>
 #include <set>
-#include <thread>
 
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -41,11 +38,13 @@ struct Answer {
     double billed_ms = 0;
 };
 
+// One event loop: starts invocations up to the in-flight target, polls the provider for the
+// ones that ended, and settles them. Call retries wait out their backoff in the loop too.
 class Dispatcher {
 public:
     Dispatcher(Session& s, const DispatchInput& in, std::map<std::string, TestResult>& results)
-        : m_s(s), m_in(in), m_results(results), m_random(std::random_device{}()),
-          m_target(std::max(1, in.concurrency)) {
+        : m_s(s), m_in(in), m_results(results), m_fn(s.provider->functions()),
+          m_random(std::random_device{}()), m_target(std::max(1, in.concurrency)) {
         m_stats.lowest_target = m_target;
         for (const auto& b : in.batches) {
             m_queue.push_back(Work{b, 1});
@@ -57,131 +56,146 @@ public:
     }
 
     DispatchStats run() {
-        std::vector<std::thread> workers;
-        int n = std::max(1, std::min<int>(m_in.concurrency, static_cast<int>(m_results.size())));
-        for (int i = 0; i < n; ++i) workers.emplace_back([this] { work(); });
-        // Ctrl-C: stop the function host so in-flight invocations end now.
-        std::thread watcher([this] {
-            std::unique_lock lock(m_mutex);
-            while (!m_finished) {
-                m_cv.wait_for(lock, std::chrono::milliseconds(50));
-                if (interrupted() && !m_stopping) {
-                    m_stopping = true;
-                    m_cv.notify_all();
-                    lock.unlock();
-                    m_s.provider->functions().shutdown();
-                    lock.lock();
-                }
+        while (true) {
+            if (interrupted() && !m_stopping) stop();
+            auto now = Clock::now();
+            start_due_retries(now);
+            while (dispatching() && !m_queue.empty() && in_flight() < m_target) {
+                Work w = std::move(m_queue.front());
+                m_queue.pop_front();
+                Call call;
+                call.work = std::move(w);
+                call.invocation_id = next_invocation_id();
+                start(std::move(call));
             }
-        });
-        for (auto& w : workers) w.join();
-        {
-            std::lock_guard lock(m_mutex);
-            m_finished = true;
-            finish_unfinished();
+            if (in_flight() == 0) break;
+            auto wait = k_tick;
+            for (const auto& [due, call] : m_backoff) {
+                wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(due - now));
+            }
+            for (auto& c : m_fn.poll(std::max(wait, std::chrono::milliseconds(0)))) completed(c);
         }
-        m_cv.notify_all();
-        watcher.join();
+        finish_unfinished();
         return m_stats;
     }
 
 private:
-    bool dispatching() const { return !m_stopping && !m_halted && !interrupted(); }
+    using Clock = std::chrono::steady_clock;
+    // How long the loop sleeps at most: Ctrl-C is noticed within this.
+    static constexpr std::chrono::milliseconds k_tick{50};
 
-    void work() {
-        while (true) {
-            Work w;
-            {
-                std::unique_lock lock(m_mutex);
-                m_cv.wait(lock, [&] {
-                    return !dispatching() || (!m_queue.empty() && m_in_flight < m_target) ||
-                           (m_queue.empty() && m_in_flight == 0);
-                });
-                if (!dispatching() || m_queue.empty()) {
-                    m_cv.notify_all();
-                    return;
-                }
-                w = std::move(m_queue.front());
-                m_queue.pop_front();
-                ++m_in_flight;
-                ++m_stats.invocations;
-                m_stats.max_in_flight = std::max(m_stats.max_in_flight, m_in_flight);
-                for (const auto& t : w.batch.tests) ++m_runs[t.id];
-                m_s.reporter->in_flight(m_in_flight);
-            }
-            std::int64_t started = util::now_ms();
-            Answer a = call(w);
-            {
-                std::lock_guard lock(m_mutex);
-                settle(w, a, started);
-                --m_in_flight;
-                m_s.reporter->in_flight(m_in_flight);
-            }
-            m_cv.notify_all();
+    // One invocation's journey: the tests, and the call retries it took.
+    struct Call {
+        Work work;
+        std::string invocation_id;
+        int call_retries = 0;
+        std::int64_t started_ms = 0;  // first call, wall clock
+        Clock::time_point sent;       // this call
+    };
+
+    bool dispatching() const { return !m_stopping && !m_halted && !interrupted(); }
+    int in_flight() const { return static_cast<int>(m_calls.size() + m_backoff.size()); }
+    std::string next_invocation_id() { return "inv-" + std::to_string(++m_next_invocation); }
+
+    // Ctrl-C: nothing new starts, calls waiting to be retried end, the provider ends the rest.
+    void stop() {
+        m_stopping = true;
+        auto waiting = std::exchange(m_backoff, {});
+        for (auto& [due, call] : waiting) {
+            Answer a;
+            a.failure = "interrupted";
+            end(call, a);
+        }
+        m_fn.shutdown();
+    }
+
+    void start(Call call) {
+        if (call.call_retries == 0) {
+            ++m_stats.invocations;
+            call.started_ms = util::now_ms();
+            for (const auto& t : call.work.batch.tests) ++m_runs[t.id];
+        }
+        call.sent = Clock::now();
+        providers::CallId id = ++m_next_call;
+        m_fn.start_invoke(id, plugins::to_json(event_for(call)), m_in.function_timeout + std::chrono::seconds(30));
+        m_calls.emplace(id, std::move(call));
+        m_stats.max_in_flight = std::max(m_stats.max_in_flight, in_flight());
+        m_s.reporter->in_flight(in_flight());
+    }
+
+    void start_due_retries(Clock::time_point now) {
+        while (!m_backoff.empty() && m_backoff.begin()->first <= now) {
+            auto node = m_backoff.extract(m_backoff.begin());
+            start(std::move(node.mapped()));
         }
     }
 
-    plugins::InvocationEvent event_for(const Work& w) {
+    plugins::InvocationEvent event_for(const Call& c) {
         plugins::InvocationEvent ev;
         ev.run_id = m_in.run_id;
-        {
-            std::lock_guard lock(m_mutex);
-            ev.invocation_id = "inv-" + std::to_string(++m_next_invocation);
-        }
-        ev.attempt = w.attempt;
+        ev.invocation_id = c.invocation_id;
+        ev.attempt = c.work.attempt;
         ev.plugin = m_s.config.runner_name;
         ev.plugin_options = m_s.config.runner_options;
-        ev.tests = w.batch.tests;
+        ev.tests = c.work.batch.tests;
         ev.storage = m_s.provider->storage().location();
         ev.storage.prefix = "";  // the runner adds "<runId>/" itself
         ev.deadline_ms = util::now_ms() + m_in.function_timeout.count();
         return ev;
     }
 
-    // Invokes, retrying retryable call errors with backoff (at least the Retry-After asked for);
-    // throttling lowers the in-flight target, success raises it. Sleeps wake on Ctrl-C.
-    util::Result<providers::InvokeResponse> invoke_with_backoff(const Json& event) {
-        for (int retry = 1;; ++retry) {
-            auto resp = m_s.provider->functions().invoke(event, m_in.function_timeout + std::chrono::seconds(30));
-            std::unique_lock lock(m_mutex);
-            if (resp) {
-                if (m_target < m_in.concurrency) {
-                    ++m_target;
-                    m_cv.notify_all();
-                }
-                return resp;
-            }
-            const util::Error& e = resp.error();
-            if (e.throttled) {
-                ++m_stats.throttles;
-                m_target = std::max(1, m_target / 2);
-                m_stats.lowest_target = std::min(m_stats.lowest_target, m_target);
-                util::log_debug("throttled: at most " + std::to_string(m_target) + " invocations in flight");
-            }
-            if (!e.retryable || retry > m_in.transport_retries) return resp;
-            ++m_stats.call_retries;
-            auto delay = backoff_delay(retry, m_in.backoff_base, m_in.backoff_max,
-                                       std::uniform_real_distribution<double>(0, 1)(m_random));
-            delay = std::max(delay, std::min(std::chrono::milliseconds(e.retry_after_ms), k_retry_after_max));
-            util::log_debug("invoke failed (" + e.message + "); retry " +
-                            std::to_string(retry) + " in " + std::to_string(delay.count()) + " ms");
-            if (m_cv.wait_for(lock, delay, [&] { return m_stopping || interrupted(); })) return resp;
+    // A call ended: an answer to settle, or a call error to retry with backoff (at least the
+    // Retry-After asked for). Throttling lowers the in-flight target, success raises it.
+    void completed(providers::InvokeCompletion& c) {
+        auto node = m_calls.extract(c.id);
+        if (node.empty()) {
+            util::log_debug("ignoring the end of an unknown call " + std::to_string(c.id));
+            return;
         }
+        Call call = std::move(node.mapped());
+        if (c.response) {
+            if (m_target < m_in.concurrency) ++m_target;
+            Answer a = answer_from(*c.response);
+            learn_startup(call, a);
+            end(call, a);
+            return;
+        }
+        const util::Error& e = c.response.error();
+        if (e.throttled) {
+            ++m_stats.throttles;
+            m_target = std::max(1, m_target / 2);
+            m_stats.lowest_target = std::min(m_stats.lowest_target, m_target);
+            util::log_debug("throttled: at most " + std::to_string(m_target) + " invocations in flight");
+        }
+        if (!e.retryable || call.call_retries >= m_in.transport_retries || !dispatching()) {
+            Answer a;
+            a.failure = e.message;
+            end(call, a);
+            return;
+        }
+        ++call.call_retries;
+        ++m_stats.call_retries;
+        auto delay = backoff_delay(call.call_retries, m_in.backoff_base, m_in.backoff_max,
+                                   std::uniform_real_distribution<double>(0, 1)(m_random));
+        delay = std::max(delay, std::min(std::chrono::milliseconds(e.retry_after_ms), k_retry_after_max));
+        util::log_debug("invoke failed (" + e.message + "); retry " + std::to_string(call.call_retries) +
+                        " in " + std::to_string(delay.count()) + " ms");
+        m_backoff.emplace(Clock::now() + delay, std::move(call));
     }
 
-    Answer call(const Work& w) {
+    void end(Call& call, Answer& a) {
+        settle(call.work, a, call.started_ms);
+        m_s.reporter->in_flight(in_flight());
+    }
+
+    static Answer answer_from(const providers::InvokeResponse& resp) {
         Answer a;
-        auto resp = invoke_with_backoff(plugins::to_json(event_for(w)));
-        if (!resp) {
-            a.failure = resp.error().message;
+        a.billed_ms = static_cast<double>(resp.billed_ms);
+        if (resp.function_error) {
+            a.failure = resp.error_message.empty() ? "the function failed" : resp.error_message;
             return a;
         }
-        a.billed_ms = static_cast<double>(resp->billed_ms);
-        if (resp->function_error) {
-            a.failure = resp->error_message.empty() ? "the function failed" : resp->error_message;
-            return a;
-        }
-        auto r = plugins::invocation_result_from_json(resp->payload);
+        auto r = plugins::invocation_result_from_json(resp.payload);
         if (!r) {
             a.failure = "malformed answer from the function: " + r.error().message;
             return a;
@@ -195,7 +209,16 @@ private:
         return a;
     }
 
-    // Caller holds m_mutex.
+    // What an invocation cost beyond its tests' own durations: the start-up the planner adds
+    // per batch (cold start, framework start, reporting, the round trip).
+    void learn_startup(const Call& call, const Answer& a) {
+        if (!a.failure.empty() || a.outcomes.empty()) return;
+        double tests_ms = 0;
+        for (const auto& o : a.outcomes) tests_ms += static_cast<double>(std::max<std::int64_t>(0, o.duration_ms));
+        double wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - call.sent).count();
+        m_stats.startup_samples_ms.push_back(std::max(0.0, wall_ms - tests_ms));
+    }
+
     void settle(const Work& w, Answer& a, std::int64_t started) {
         m_stats.billed_ms += a.billed_ms;
         if (!a.blob_report_key.empty()) m_stats.blob_report_keys.push_back(a.blob_report_key);
@@ -291,7 +314,7 @@ private:
         for (const auto& k : o.artifact_keys) r.artifacts.push_back(m_s.provider->storage().url(k));
     }
 
-    // Caller holds m_mutex. The test's current result becomes final.
+    // The test's current result becomes final.
     void finalize(const std::string& id) {
         m_provisional.erase(id);
         auto& r = m_results[id];
@@ -303,12 +326,11 @@ private:
             m_stats.max_failures_reached = true;
             m_s.reporter->warn(std::to_string(m_failed) + " tests failed (--max-failures " +
                                std::to_string(m_in.max_failures) + "): no new invocations");
-            m_cv.notify_all();
         }
         m_s.reporter->test_end(r);
     }
 
-    // Caller holds m_mutex; the workers have ended. Tests left without a final status after a
+    // Nothing is in flight any more. Tests left without a final status after a
     // stop: a result waiting for a re-run becomes final, the others are cancelled with the
     // reason. Without a stop nothing is left; if something is, check_final_statuses reports it.
     void finish_unfinished() {
@@ -331,20 +353,20 @@ private:
     Session& m_s;
     const DispatchInput& m_in;
     std::map<std::string, TestResult>& m_results;
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
+    providers::Functions& m_fn;
     std::deque<Work> m_queue;
-    std::map<std::string, int> m_runs;             // invocations that carried the test
-    std::map<std::string, int> m_failed_attempts;  // failed outcomes so far
-    std::set<std::string> m_provisional;           // has a result, waiting for a re-run
+    std::map<providers::CallId, Call> m_calls;         // started, not ended
+    std::multimap<Clock::time_point, Call> m_backoff;  // waiting to be retried
+    std::map<std::string, int> m_runs;                 // invocations that carried the test
+    std::map<std::string, int> m_failed_attempts;      // failed outcomes so far
+    std::set<std::string> m_provisional;               // has a result, waiting for a re-run
     std::mt19937 m_random;
     int m_target;  // invocations in flight at most, lowered by throttling
-    int m_in_flight = 0;
+    providers::CallId m_next_call = 0;
     int m_next_invocation = 0;
     int m_failed = 0;
     bool m_stopping = false;  // Ctrl-C
     bool m_halted = false;    // --max-failures reached
-    bool m_finished = false;
     DispatchStats m_stats;
 };
 

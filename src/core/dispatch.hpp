@@ -1,4 +1,5 @@
-// Dispatches batches to the function with up to `concurrency` invocations in flight.
+// Dispatches batches to the function with up to `concurrency` invocations in flight, from one
+// event loop (the provider's start_invoke/poll; libcurl multi on AWS).
 // - Tests whose invocation failed (error, crash, timeout, malformed answer) are re-queued in
 //   smaller batches up to `invocation_retries` times, then failed with the reason.
 // - Call errors marked retryable are retried with exponential backoff and jitter, waiting at
@@ -30,6 +31,8 @@ struct DispatchStats {
     int lowest_target = 0;  // the lowest in-flight target throttling led to
     double billed_ms = 0;
     std::vector<std::string> blob_report_keys;
+    // Per answered invocation: its round trip minus its tests' durations (the start-up cost).
+    std::vector<double> startup_samples_ms;
     std::map<std::string, int> final_reports;  // test id -> final statuses given (1 when correct)
     bool max_failures_reached = false;
 };

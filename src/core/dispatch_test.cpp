@@ -3,10 +3,10 @@
 
 #include <gtest/gtest.h>
 
-#include <condition_variable>
 #include <cstdio>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "util/time.hpp"
@@ -40,46 +40,69 @@ private:
     std::map<std::string, std::string> m_objects;
 };
 
-// Answers each invocation with `script(event, call number)`; records the batches it saw.
+Answer function_error(const std::string& message) {
+    InvokeResponse r;
+    r.function_error = true;
+    r.error_message = message;
+    return r;
+}
+
+// Answers each invocation with `script(event, call number)` as it starts; poll hands the
+// answers back. Records the batches it saw.
 class ScriptedFunctions : public providers::Functions {
 public:
     std::function<Answer(const InvocationEvent&, int)> script;
     bool block_until_shutdown = false;  // every invocation waits for shutdown(), then errors
+    int answer_after_polls = 0;         // answers stay in flight for this many polls
+    std::set<std::thread::id> threads;  // that called start_invoke or poll
+    std::size_t most_in_flight = 0;
 
     util::Result<providers::FunctionState> state() override { return providers::FunctionState{}; }
     util::Status update(const std::string&) override { return util::ok_status(); }
-    Answer invoke(const Json& event, std::chrono::milliseconds) override {
+    void start_invoke(providers::CallId id, const Json& event, std::chrono::milliseconds) override {
         auto ev = plugins::invocation_event_from_json(event);
         EXPECT_TRUE(ev.ok());
-        int n;
-        {
-            std::unique_lock lock(m_mutex);
-            n = static_cast<int>(batches.size());
-            std::vector<std::string> ids;
-            for (const auto& t : ev->tests) ids.push_back(t.id);
-            batches.push_back(ids);
-            if (block_until_shutdown) {
-                m_cv.wait(lock, [&] { return shutdowns > 0; });
-                InvokeResponse r;
-                r.function_error = true;
-                r.error_message = "the function host was shut down during the invocation";
-                return r;
-            }
+        int n = static_cast<int>(batches.size());
+        std::vector<std::string> ids;
+        for (const auto& t : ev->tests) ids.push_back(t.id);
+        batches.push_back(ids);
+        threads.insert(std::this_thread::get_id());
+        most_in_flight = std::max(most_in_flight, in_flight() + 1);
+        if (block_until_shutdown) {
+            m_blocked.push_back(id);
+            return;
         }
-        return script(*ev, n);
+        m_pending.push_back({{id, script(*ev, n)}, answer_after_polls});
     }
+    std::vector<providers::InvokeCompletion> poll(std::chrono::milliseconds wait) override {
+        threads.insert(std::this_thread::get_id());
+        std::vector<providers::InvokeCompletion> done;
+        for (auto it = m_pending.begin(); it != m_pending.end();) {
+            if (it->second-- > 0) {
+                ++it;
+                continue;
+            }
+            done.push_back(std::move(it->first));
+            it = m_pending.erase(it);
+        }
+        for (auto& c : std::exchange(m_done, {})) done.push_back(std::move(c));
+        if (done.empty()) std::this_thread::sleep_for(std::min(wait, std::chrono::milliseconds(5)));
+        return done;
+    }
+    std::size_t in_flight() const override { return m_pending.size() + m_done.size() + m_blocked.size(); }
     void shutdown() override {
-        std::lock_guard lock(m_mutex);
         ++shutdowns;
-        m_cv.notify_all();
+        for (auto id : std::exchange(m_blocked, {}))
+            m_done.push_back({id, function_error("the function host was shut down during the invocation")});
     }
 
     std::vector<std::vector<std::string>> batches;
     int shutdowns = 0;
 
 private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
+    std::vector<providers::CallId> m_blocked;
+    std::vector<std::pair<providers::InvokeCompletion, int>> m_pending;  // polls left
+    std::vector<providers::InvokeCompletion> m_done;
 };
 
 class FakeProvider : public providers::Provider {
@@ -128,13 +151,6 @@ Answer answer(const InvocationEvent& ev, const std::function<std::string(const s
 
 Answer all_pass(const InvocationEvent& ev) {
     return answer(ev, [](const std::string&) { return "passed"; });
-}
-
-Answer function_error(const std::string& message) {
-    InvokeResponse r;
-    r.function_error = true;
-    r.error_message = message;
-    return r;
 }
 
 class DispatchTest : public ::testing::Test {
@@ -191,6 +207,25 @@ TEST_F(DispatchTest, EveryTestPassesOnce) {
         EXPECT_EQ(results[id].status, Status::success) << id;
         EXPECT_EQ(results[id].attempts, 1);
     }
+    expect_one_final_status_each(st);
+}
+
+TEST_F(DispatchTest, OneThreadKeepsTheWholeConcurrencyInFlight) {
+    in.concurrency = 50;
+    std::vector<std::vector<plugins::TestCase>> bs;
+    for (int i = 0; i < 200; ++i) bs.push_back({tc("t" + std::to_string(i))});
+    batches(bs);
+    provider->fns.answer_after_polls = 3;
+    provider->fns.script = [](const InvocationEvent& ev, int) { return all_pass(ev); };
+    auto st = go();
+    EXPECT_EQ(st.invocations, 200);
+    EXPECT_EQ(st.max_in_flight, 50);
+    EXPECT_EQ(provider->fns.most_in_flight, 50u);
+    EXPECT_EQ(provider->fns.threads, std::set<std::thread::id>{std::this_thread::get_id()});
+    EXPECT_EQ(provider->fns.in_flight(), 0u);
+    // Every answered invocation yields a start-up sample (round trip minus test durations).
+    EXPECT_EQ(st.startup_samples_ms.size(), 200u);
+    for (double v : st.startup_samples_ms) EXPECT_GE(v, 0);
     expect_one_final_status_each(st);
 }
 

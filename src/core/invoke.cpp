@@ -1,6 +1,7 @@
 #include "core/invoke.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <regex>
 #include <set>
 
@@ -31,27 +32,36 @@ std::string grep_subject(const plugins::TestCase& t) {
     return util::join(parts, " ");
 }
 
-std::map<std::string, double> read_timings(Session& s) {
-    std::map<std::string, double> out;
+// The timing history: last known duration per test and the learned start-up per invocation.
+struct Timings {
+    std::map<std::string, double> tests;
+    std::optional<double> startup_ms;
+};
+
+Timings read_timings(Session& s) {
+    Timings out;
     auto got = s.provider->storage().get(timings_key(s.config));
     if (!got || !*got) return out;
     auto j = util::parse_json(**got, "timing history");
     if (!j || !j->is_object()) return out;
     const Json tests = util::json_get<Json>(*j, "tests", Json::object());
     for (const auto& [id, v] : tests.items()) {
-        if (v.is_number()) out[id] = v.get<double>();
+        if (v.is_number()) out.tests[id] = v.get<double>();
     }
+    if (auto it = j->find("startupMs"); it != j->end() && it->is_number() && it->get<double>() >= 0)
+        out.startup_ms = it->get<double>();
     return out;
 }
 
-void write_timings(Session& s, const RunSummary& run) {
+void write_timings(Session& s, const RunSummary& run, const std::vector<double>& startup_samples) {
     auto history = read_timings(s);
     for (const auto& t : run.tests) {
         if (t.status == Status::success || t.status == Status::failed || t.status == Status::flaky) {
-            if (t.duration_ms > 0) history[t.test.id] = static_cast<double>(t.duration_ms);
+            if (t.duration_ms > 0) history.tests[t.test.id] = static_cast<double>(t.duration_ms);
         }
     }
-    Json j = {{"version", 1}, {"tests", history}};
+    Json j = {{"version", 1}, {"tests", history.tests}};
+    if (auto startup = learned_startup(history.startup_ms, startup_samples)) j["startupMs"] = *startup;
     if (auto st = s.provider->storage().put(timings_key(s.config), j.dump()); !st) {
         s.reporter->warn("could not update the timing history: " + st.error().message);
     }
@@ -178,12 +188,23 @@ std::vector<plugins::TestCase> select_tests(const std::vector<plugins::TestCase>
     return out;
 }
 
+// Halfway, so one odd run (a cold account, a slow network) does not swing the next plan.
+std::optional<double> learned_startup(std::optional<double> before, const std::vector<double>& samples) {
+    if (samples.empty()) return before;
+    double mean = 0;
+    for (double v : samples) mean += v;
+    mean /= static_cast<double>(samples.size());
+    return std::round(before ? (*before + mean) / 2 : mean);
+}
+
 PlanInput plan_input(Session& s, const std::vector<plugins::TestCase>& tests,
                      const providers::FunctionState* state) {
     PlanInput in;
     in.tests = tests;
     in.concurrency = s.concurrency;
-    in.durations_ms = read_timings(s);
+    Timings history = read_timings(s);
+    in.durations_ms = std::move(history.tests);
+    if (history.startup_ms) in.startup_ms = *history.startup_ms;
     if (state) in.max_batch_ms = state->timeout_s * 1000.0 * 0.7;
     return in;
 }
@@ -289,15 +310,8 @@ int invoke(Session& s, const Manifest& m) {
     if (!run.interrupted) {
         run.html_report = merge_html(s, stats.blob_report_keys, run.run_id);
         if (!run.html_report.empty()) write_reports(s, run);  // record the report's path
-        int repeated = 0;
-        for (const auto& t : run.tests) repeated += t.attempts > 1 ? 1 : 0;
-        if (!run.html_report.empty() && repeated > 0) {
-            s.reporter->warn("the HTML report may show " + std::to_string(repeated) +
-                             " tests once per attempt (they ran more than once); " +
-                             s.config.results_file_name + " and the JUnit XML hold their final status");
-        }
     }
-    write_timings(s, run);
+    write_timings(s, run, stats.startup_samples_ms);
     write_last_run(s, run);
     s.reporter->run_end(run);
     return exit_code_for(run);

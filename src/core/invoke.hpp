@@ -1,6 +1,7 @@
 // Invoke: check drift, plan batches, dispatch them to the function, collect every report.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "core/deploy.hpp"
@@ -21,6 +22,9 @@ std::vector<plugins::TestCase> select_tests(const std::vector<plugins::TestCase>
 PlanInput plan_input(Session& s, const std::vector<plugins::TestCase>& tests,
                      const providers::FunctionState* state);
 Plan plan_for(Session& s, const std::vector<plugins::TestCase>& tests);
+// The start-up per invocation the planner assumes next time: `before` (the history's) moved
+// halfway towards the mean of this run's samples; the mean alone when there was none before.
+std::optional<double> learned_startup(std::optional<double> before, const std::vector<double>& samples);
 // Compares the deployed state with the local project; acts per driftDetectionPolicy.
 void check_drift(Session& s, const Manifest& m);
 // Runs the tests and writes results, JUnit and HTML report. Returns the exit code.

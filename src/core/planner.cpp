@@ -96,6 +96,7 @@ Plan make_plan(const PlanInput& in) {
     }
     plan.batches = pack(std::move(units), bins);
     double n = static_cast<double>(plan.batches.size());
+    plan.startup_ms = in.startup_ms;
     plan.lower_bound_ms = std::max(longest_test + in.startup_ms, (total + n * in.startup_ms) / c);
     // Estimate of this plan on C slots: list-schedule batches longest first.
     std::vector<double> slots(static_cast<std::size_t>(c), 0.0);

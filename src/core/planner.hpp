@@ -19,7 +19,7 @@ struct PlanInput {
     int concurrency = 1;
     std::map<std::string, double> durations_ms;  // test id -> last known duration
     double default_ms = 1000;                     // for tests without history
-    double startup_ms = 2000;                     // per invocation
+    double startup_ms = 2000;                     // per invocation (learned from past runs)
     double max_batch_ms = 0;                      // 0: unlimited (function timeout with margin)
 };
 
@@ -27,6 +27,7 @@ struct Plan {
     std::vector<Batch> batches;  // longest first
     double lower_bound_ms = 0;   // max(longest test + start-up, (sum + batches x start-up) / C)
     double makespan_ms = 0;      // the plan's own estimate
+    double startup_ms = 0;       // the start-up per invocation it assumed
 };
 
 double estimate_ms(const PlanInput& in, const plugins::TestCase& t);

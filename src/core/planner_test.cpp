@@ -1,4 +1,5 @@
 #include "core/planner.hpp"
+#include "core/invoke.hpp"
 
 #include <gtest/gtest.h>
 
@@ -155,6 +156,22 @@ TEST(Planner, HeavyTailedWorkloadIsNearTheLowerBound) {
     EXPECT_EQ(p.batches.size(), 100u);
     EXPECT_LE(p.makespan_ms, 1.05 * p.lower_bound_ms)
         << "plan " << p.makespan_ms << " ms, lower bound " << p.lower_bound_ms << " ms";
+}
+
+TEST(Planner, StartupIsLearnedFromRunsAndShownInThePlan) {
+    EXPECT_EQ(learned_startup(std::nullopt, {}), std::nullopt);
+    EXPECT_EQ(learned_startup(1500.0, {}), 1500.0);
+    EXPECT_EQ(learned_startup(std::nullopt, {300, 500}), 400.0);
+    EXPECT_EQ(learned_startup(2000.0, {300, 500}), 1200.0);  // halfway from 2000 to 400
+    PlanInput in;
+    in.concurrency = 2;
+    in.startup_ms = 1200;
+    in.tests = {plugins::TestCase{}};
+    in.tests[0].id = "a";
+    in.durations_ms["a"] = 800;
+    Plan p = make_plan(in);
+    EXPECT_EQ(p.startup_ms, 1200);
+    EXPECT_DOUBLE_EQ(p.lower_bound_ms, 2000);  // the longest test + the learned start-up
 }
 
 }  // namespace hypertest::core

@@ -50,19 +50,39 @@ struct InvokeResponse {
     std::int64_t init_ms = 0;    // > 0 on a cold start
 };
 
+// One invocation the dispatcher started, and how it ended.
+using CallId = std::uint64_t;
+struct InvokeCompletion {
+    CallId id = 0;
+    // Fails (retryable) only when the call itself could not be made, e.g. a transport error or
+    // throttling (Error::throttled, Error::retry_after_ms); a function that errors, crashes or
+    // times out is a response with function_error = true.
+    util::Result<InvokeResponse> response;
+};
+
+// Invocations are asynchronous so that one event loop keeps many in flight: start_invoke()
+// returns at once and poll() hands back the ones that ended. start_invoke, poll and shutdown
+// are called from one thread (the dispatcher's loop); state and update are not called while
+// invocations are in flight.
 class Functions {
 public:
     virtual ~Functions() = default;
     virtual util::Result<FunctionState> state() = 0;
     // Points the function at a manifest digest in the provider's image store.
     virtual util::Status update(const std::string& image_digest) = 0;
-    // Blocks until the function answers, fails or passes timeout. Thread-safe; up to the
-    // provider's concurrency run at once. Fails (retryable) only when the call itself could
-    // not be made; a function that errors returns function_error = true.
-    virtual util::Result<InvokeResponse> invoke(const Json& event,
-                                                std::chrono::milliseconds timeout) = 0;
-    // Stops warm environments. Called at the end of a run and on Ctrl-C.
+    // Starts one invocation; it ends (in poll) when the function answers, fails or passes
+    // timeout. The caller keeps at most the provider's concurrency in flight.
+    virtual void start_invoke(CallId id, const Json& event, std::chrono::milliseconds timeout) = 0;
+    // Waits up to `wait` for started invocations to end and returns every one that has (empty
+    // when none did in time or nothing is in flight).
+    virtual std::vector<InvokeCompletion> poll(std::chrono::milliseconds wait) = 0;
+    // Number of started invocations poll has not returned yet.
+    virtual std::size_t in_flight() const = 0;
+    // Ends in-flight invocations (they come back from poll as failures) and stops warm
+    // environments. Called at the end of a run and on Ctrl-C.
     virtual void shutdown() = 0;
+    // One invocation start to end, for callers with nothing else in flight.
+    util::Result<InvokeResponse> invoke(const Json& event, std::chrono::milliseconds timeout);
 };
 
 struct DoctorCheck {

@@ -48,4 +48,14 @@ std::unique_ptr<Provider> make_provider(const std::string& name, const ProviderC
 
 std::vector<std::string> provider_config_keys(const std::string& name) { return find(name).keys(); }
 
+util::Result<InvokeResponse> Functions::invoke(const Json& event, std::chrono::milliseconds timeout) {
+    constexpr CallId k_id = ~CallId{0};
+    start_invoke(k_id, event, timeout);
+    while (true) {
+        for (auto& c : poll(std::chrono::milliseconds(100))) {
+            if (c.id == k_id) return std::move(c.response);
+        }
+    }
+}
+
 }  // namespace hypertest::providers

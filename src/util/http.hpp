@@ -1,4 +1,5 @@
-// HTTP lives behind this interface; libcurl appears only in http_curl.cpp.
+// HTTP lives behind this interface and HttpMulti (http_multi.hpp); libcurl appears only in
+// util's http_curl*.cpp and curl_transfer.cpp.
 #pragma once
 
 #include <chrono>
@@ -40,7 +41,8 @@ struct HttpResponse {
     }
 };
 
-// Fails (retryable) on transport errors only; any HTTP status is a successful response.
+// Fails (retryable) on transport errors only; any HTTP status is a successful response. A POST
+// is sent once: when its reused connection dies before the answer, that is a transport error.
 class HttpClient {
 public:
     virtual ~HttpClient() = default;

@@ -105,10 +105,10 @@ bad_case "missing credentials" "$no_creds" "Set AWS_ACCESS_KEY_ID and AWS_SECRET
 aws_config "$FN" "$BUCKET" "eu-west-3"
 bad_case "wrong region" "'eu-west-3' is wrong; expecting 'us-east-1'" "set cloudProvider.region" \
     credentials "'eu-west-3' is wrong; expecting 'us-east-1'. The request was signed for another region: set cloudProvider.region"
-# Invoke looks for the function's manifest first: an unknown or Zip function has none. Deploy
-# reaches the function itself.
+# An unknown or Zip function has no manifest either: invoke names the function's problem first.
 aws_config "no-such-fn" "$BUCKET" "$REGION"
-bad_case "unknown function" 'nothing is deployed for function "no-such-fn"' 'run `hypertest deploy` first' \
+bad_case "unknown function" 'Lambda GetFunction no-such-fn: ResourceNotFoundException (HTTP 404)' \
+    'Create the Lambda function "no-such-fn" (package type Image) in us-east-1' \
     function "ResourceNotFoundException (HTTP 404): Function not found"
 run deploy
 show "unknown function: deploy"
@@ -120,7 +120,7 @@ expect_out 'Create the Lambda function "no-such-fn" (package type Image) in us-e
 pass "unknown function: deploy exits 2 naming the function and the fix"
 admin POST functions '{"name":"zipfn","packageType":"Zip"}' > /dev/null || fail "cannot create a Zip function"
 aws_config "zipfn" "$BUCKET" "$REGION"
-bad_case "Zip function" 'nothing is deployed for function "zipfn"' 'run `hypertest deploy` first' \
+bad_case "Zip function" 'Lambda function "zipfn" is a .zip function' 'create it with --package-type Image' \
     function "zipfn is a Zip function"
 run deploy
 show "Zip function: deploy"

@@ -23,6 +23,18 @@ grep -q "<testsuites" hypertest.junit.xml || fail "no JUnit XML"
 ids_again=$(json hypertest.results.json 'j.testResults.map(t=>t.testId).sort().join(",")')
 pass "first run: $success/$total passed in $invocations invocations"
 
+# The timing history learned a start-up cost per invocation, and the next plan uses it.
+timings=".hypertest/storage/_hypertest/hypertest/timings.json"
+[[ -f "$timings" ]] || fail "no timing history at $timings"
+startup=$(json "$timings" 'j.startupMs')
+[[ "$startup" =~ ^[0-9]+$ && "$startup" -gt 0 && "$startup" -lt 60000 ]] ||
+  fail "timing history has no plausible startupMs: $startup"
+run_ht list --plan --json
+expect_rc 0 "list --plan"
+planned=$(node -e 'console.log(JSON.parse(process.argv[1]).startupMs)' "$(tail -n1 <<<"$out")")
+[[ "$planned" == "$startup" ]] || fail "the plan assumed start-up $planned ms, the history says $startup"
+pass "start-up learned: $startup ms per invocation, used by the plan"
+
 run_ht run --quiet
 expect_rc 0 "second run"
 expect_out "[deploy] update skipped" "unchanged project is not redeployed"

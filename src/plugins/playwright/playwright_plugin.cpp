@@ -6,10 +6,12 @@
 #include <set>
 #include <thread>
 
+#include "plugins/playwright/blob_combine.hpp"
 #include "plugins/playwright/discovery.hpp"
 #include "plugins/playwright/options.hpp"
 #include "plugins/playwright/report.hpp"
 #include "util/fs.hpp"
+#include "util/log.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
 
@@ -163,6 +165,31 @@ void collect_report(const BatchRequest& req, const RunEnd& end, BatchOutcome& ou
     }
 }
 
+std::vector<fs::path> blob_files(const fs::path& dir) {
+    std::vector<fs::path> blobs;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->path().extension() == ".zip" && it->is_regular_file(ec))
+            blobs.push_back(it->path());
+    }
+    std::sort(blobs.begin(), blobs.end());
+    return blobs;
+}
+
+// The directory merge-reports reads: one combined blob when there are several (so that a test
+// retried in another invocation shows once, with its retries), else `blob_dir` itself.
+fs::path blobs_to_merge(const fs::path& blob_dir, const fs::path& combined_dir) {
+    auto blobs = blob_files(blob_dir);
+    if (blobs.size() < 2) return blob_dir;
+    std::error_code ec;
+    fs::remove_all(combined_dir, ec);
+    auto combined = combine_blobs(blobs, combined_dir / "report.zip");
+    if (combined) return combined_dir;
+    util::log_warn("cannot combine the blob reports (" + combined.error().message +
+                   "): the HTML report shows each attempt of a retried test as a separate test");
+    return blob_dir;
+}
+
 class PlaywrightPlugin : public Plugin {
   public:
     explicit PlaywrightPlugin(std::shared_ptr<util::ProcessRunner> processes)
@@ -207,15 +234,20 @@ util::Status PlaywrightPlugin::merge_reports(const fs::path& project_dir, const 
     auto cli = locate_cli(project_dir);
     if (!cli) return cli.error();
     if (auto s = util::ensure_dir(out_dir); !s) return s;
+    // merge-reports extracts the blobs into the directory it reads: a subdirectory of blob_dir
+    // that it would not take for a blob.
+    const fs::path combined_dir = fs::absolute(blob_dir) / "hypertest-combined";
+    fs::path merge_dir = blobs_to_merge(fs::absolute(blob_dir), combined_dir);
     util::ProcessSpec spec;
-    spec.argv = {"node", cli->string(), "merge-reports", "--reporter=html",
-                 fs::absolute(blob_dir).string()};
+    spec.argv = {"node", cli->string(), "merge-reports", "--reporter=html", merge_dir.string()};
     spec.cwd = project_dir;
     spec.env_set = {{"PLAYWRIGHT_HTML_OUTPUT_DIR", fs::absolute(out_dir).string()},
                     {"PLAYWRIGHT_HTML_OPEN", "never"},
                     {"FORCE_COLOR", "0"}};
     spec.timeout = std::chrono::minutes(10);
     auto run = m_processes->run(spec);
+    std::error_code ec;
+    fs::remove_all(combined_dir, ec);
     if (!run)
         return util::make_error("cannot run Playwright's merge-reports: " + run.error().message);
     if (run->exit_code != 0) {

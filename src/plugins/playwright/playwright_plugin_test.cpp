@@ -163,6 +163,54 @@ TEST(PlaywrightMergeReports, RunsMergeReportsIntoTheOutputDir) {
     EXPECT_NE(failed.error().message.find("no report files found"), std::string::npos);
 }
 
+// Lists, when merge-reports would start, the files of the directory it is given.
+class ListingRunner : public FakeProcessRunner {
+  public:
+    util::Result<util::ProcessResult> run(const util::ProcessSpec& spec) override {
+        std::error_code ec;
+        for (fs::directory_iterator it(spec.argv.back(), ec), end; !ec && it != end; ++it)
+            listed.insert(it->path().filename().string());
+        return FakeProcessRunner::run(spec);
+    }
+    std::set<std::string> listed;
+};
+
+TEST(PlaywrightMergeReports, CombinesSeveralBlobsIntoOneSoRetriesShowOnce) {
+    TempDir project;
+    install_fake_playwright(project.path());
+    fs::path blobs = project / "blobs";
+    fs::create_directories(blobs);
+    for (int i = 1; i <= 3; ++i) {
+        std::string name = "retry-attempt-" + std::to_string(i) + ".zip";
+        fs::copy_file(data_dir() / name, blobs / ("report-" + std::to_string(i) + ".zip"));
+    }
+    auto runner = std::make_shared<ListingRunner>();
+    runner->result.exit_code = 0;
+    auto plugin = make_playwright_plugin(runner);
+    ASSERT_TRUE(plugin->merge_reports(project.path(), blobs, project / "html"));
+    fs::path read = runner->calls.at(0).argv.back();
+    EXPECT_EQ(read.parent_path(), blobs);
+    EXPECT_EQ(runner->listed, (std::set<std::string>{"report.zip"}));
+    EXPECT_FALSE(fs::exists(read)) << "the combined blob outlives the merge";
+    EXPECT_TRUE(fs::exists(blobs / "report-3.zip"));
+}
+
+TEST(PlaywrightMergeReports, MergesTheBlobsAsTheyAreWhenTheyCannotBeCombined) {
+    TempDir project;
+    install_fake_playwright(project.path());
+    fs::path blobs = project / "blobs";
+    fs::create_directories(blobs);
+    fs::copy_file(data_dir() / "retry-attempt-1.zip", blobs / "report-1.zip");
+    ASSERT_TRUE(util::write_file_atomic(blobs / "report-2.zip", "not a zip"));
+    auto runner = std::make_shared<ListingRunner>();
+    runner->result.exit_code = 0;
+    auto plugin = make_playwright_plugin(runner);
+    ASSERT_TRUE(plugin->merge_reports(project.path(), blobs, project / "html"));
+    EXPECT_EQ(runner->calls.at(0).argv.back(), blobs.string());
+    EXPECT_EQ(runner->listed.count("report-1.zip"), 1u);
+    EXPECT_EQ(runner->listed.count("report-2.zip"), 1u);
+}
+
 std::set<std::string> tree(const fs::path& dir) {
     std::set<std::string> paths;
     for (const auto& e : fs::recursive_directory_iterator(dir)) paths.insert(e.path().string());

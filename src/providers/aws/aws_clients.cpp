@@ -35,10 +35,10 @@ AwsClients::AwsClients(AwsSettings settings, const aws::System& system, AwsTrans
     m_credentials = aws::make_thread_safe_credentials(aws::make_default_provider(system));
     aws::System shared = system;
     shared.http = aws::make_thread_safe_http_client(util::make_curl_http_client);
-    auto lambda = config_for(shared, "Lambda", m_region, m_credentials);
-    lambda.timeout = std::chrono::minutes(16);
-    lambda.sleep = m_transport.sleep;
-    m_lambda = aws::make_lambda_client(lambda);
+    m_lambda_config = config_for(shared, "Lambda", m_region, m_credentials);
+    m_lambda_config.timeout = std::chrono::minutes(16);
+    m_lambda_config.sleep = m_transport.sleep;
+    m_lambda = aws::make_lambda_client(m_lambda_config);
     m_ecr = config_for(shared, "ECR", m_region, m_credentials);
     m_sts = config_for(shared, "STS", m_region, m_credentials);
     m_quotas = config_for(shared, "Service Quotas", m_region, m_credentials);

@@ -39,6 +39,8 @@ class AwsClients {
     util::Status usable() const;
 
     aws::LambdaClient& lambda() { return *m_lambda; }
+    // What lambda() signs and sends with, for Invokes driven by an HttpMulti (aws::invoke_request).
+    const aws::ServiceConfig& lambda_config() const { return m_lambda_config; }
     aws::S3Client& s3() { return *m_s3; }
     const aws::ServiceConfig& sts() const { return m_sts; }
     const aws::ServiceConfig& quotas() const { return m_quotas; }
@@ -59,7 +61,7 @@ class AwsClients {
     std::vector<std::string> m_problems;
     std::function<std::int64_t()> m_now_ms;
     std::shared_ptr<aws::CredentialsProvider> m_credentials;
-    aws::ServiceConfig m_ecr, m_sts, m_quotas;
+    aws::ServiceConfig m_lambda_config, m_ecr, m_sts, m_quotas;
     std::unique_ptr<aws::LambdaClient> m_lambda;
     std::unique_ptr<aws::S3Client> m_s3;
     AwsTransport m_transport;

@@ -1,6 +1,7 @@
 #include "providers/aws/aws_functions.hpp"
 
 #include "aws/redact.hpp"
+#include "util/http_multi.hpp"
 #include "util/strings.hpp"
 
 namespace hypertest::providers {
@@ -24,6 +25,8 @@ class LambdaFunctions : public Functions {
         if (auto s = m_c.usable(); !s) return s.error();
         auto info = get_function();
         if (!info) return info.error();
+        // A .zip function cannot run hypertest's images: its state means nothing here.
+        if (info->package_type != "Image") return util::make_error(not_image_hint(m_name));
         FunctionState st;
         st.image_digest = info->image_digest();
         st.timeout_s = info->timeout_s;
@@ -62,36 +65,33 @@ class LambdaFunctions : public Functions {
         return util::ok_status();
     }
 
-    util::Result<InvokeResponse> invoke(const Json& event,
-                                        std::chrono::milliseconds timeout) override {
-        if (auto s = m_c.usable(); !s) return s.error();
-        auto out = m_c.lambda().invoke(m_name, event.dump(), timeout);
-        if (!out) return out.error();
-        InvokeResponse r;
-        r.function_error = !out->function_error.empty();
-        r.error_message = out->error_message;
-        auto payload = util::parse_json(out->payload, "the function's answer");
-        if (payload) {
-            r.payload = std::move(*payload);
-        } else if (!r.function_error) {
-            r.function_error = true;
-            r.error_message = "the function answered with something that is not JSON: " +
-                              util::truncate_utf8(out->payload, 300);
+    void start_invoke(CallId id, const Json& event, std::chrono::milliseconds timeout) override {
+        auto request = invoke_request(event, timeout);
+        if (!request) {
+            m_not_started.push_back({id, request.error()});
+            return;
         }
-        if (r.function_error && !out->log_tail.empty()) {
-            r.error_message +=
-                "\nlast lines of the function's log:\n" + last_lines(out->log_tail, 15);
-        }
-        if (r.function_error) r.error_message = aws::redact(r.error_message, m_c.secrets());
-        if (out->report) {
-            r.duration_ms = static_cast<std::int64_t>(out->report->duration_ms);
-            r.billed_ms = static_cast<std::int64_t>(out->report->billed_ms);
-            r.init_ms = static_cast<std::int64_t>(out->report->init_ms);
-        }
-        return r;
+        multi().start(id, std::move(*request));
     }
 
-    void shutdown() override {}  // Lambda keeps or drops its environments itself
+    std::vector<InvokeCompletion> poll(std::chrono::milliseconds wait) override {
+        std::vector<InvokeCompletion> out = std::move(m_not_started);
+        m_not_started.clear();
+        for (auto& [id, answer] : multi().poll(out.empty() ? wait : std::chrono::milliseconds(0)))
+            out.push_back({id, invoke_response(answer)});
+        return out;
+    }
+
+    std::size_t in_flight() const override {
+        return m_not_started.size() + (m_multi ? m_multi->in_flight() : 0);
+    }
+
+    // Closes the connections of the invocations in flight. Lambda does not notice: it runs
+    // them to the end (and bills them); only their answers are lost. Lambda keeps or drops
+    // its environments itself.
+    void shutdown() override {
+        if (m_multi) m_multi->cancel_all();
+    }
 
   private:
     static std::string last_lines(const std::string& text, int count) {
@@ -104,6 +104,55 @@ class LambdaFunctions : public Functions {
             }
         }
         return util::trim(text.substr(pos));
+    }
+
+    util::HttpMulti& multi() {
+        if (!m_multi) m_multi = util::make_curl_http_multi();
+        return *m_multi;
+    }
+
+    util::Result<util::HttpRequest> invoke_request(const Json& event,
+                                                   std::chrono::milliseconds timeout) {
+        if (auto s = m_c.usable(); !s) return s.error();
+        return aws::invoke_request(m_c.lambda_config(), m_name, event.dump(), timeout);
+    }
+
+    // An Invoke's HTTP outcome as the dispatcher sees it.
+    util::Result<InvokeResponse> invoke_response(const util::Result<util::HttpResponse>& answer) {
+        const std::string operation = aws::invoke_operation(m_name);
+        if (!answer && answer.error().message == util::k_http_cancelled) {
+            return util::make_error(operation +
+                                    ": cancelled; Lambda may still be running the invocation");
+        }
+        if (!answer) return aws::transport_error(m_c.lambda_config(), operation, answer.error());
+        auto out = aws::invoke_output(*answer, m_name);
+        if (!out) return out.error();
+        return to_response(*out);
+    }
+
+    InvokeResponse to_response(const aws::InvokeOutput& out) {
+        InvokeResponse r;
+        r.function_error = !out.function_error.empty();
+        r.error_message = out.error_message;
+        auto payload = util::parse_json(out.payload, "the function's answer");
+        if (payload) {
+            r.payload = std::move(*payload);
+        } else if (!r.function_error) {
+            r.function_error = true;
+            r.error_message = "the function answered with something that is not JSON: " +
+                              util::truncate_utf8(out.payload, 300);
+        }
+        if (r.function_error && !out.log_tail.empty()) {
+            r.error_message +=
+                "\nlast lines of the function's log:\n" + last_lines(out.log_tail, 15);
+        }
+        if (r.function_error) r.error_message = aws::redact(r.error_message, m_c.secrets());
+        if (out.report) {
+            r.duration_ms = static_cast<std::int64_t>(out.report->duration_ms);
+            r.billed_ms = static_cast<std::int64_t>(out.report->billed_ms);
+            r.init_ms = static_cast<std::int64_t>(out.report->init_ms);
+        }
+        return r;
     }
 
     util::Result<aws::FunctionInfo> get_function() {
@@ -140,6 +189,8 @@ class LambdaFunctions : public Functions {
 
     AwsClients& m_c;
     std::string m_name;
+    std::unique_ptr<util::HttpMulti> m_multi;     // made at the first invocation
+    std::vector<InvokeCompletion> m_not_started;  // failed before reaching the network
 };
 
 }  // namespace

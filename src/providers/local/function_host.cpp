@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <mutex>
-#include <set>
 
 #include "providers/local/environment.hpp"
 #include "oci/image.hpp"
@@ -120,34 +120,166 @@ public:
         return util::ok_status();
     }
 
-    util::Result<InvokeResponse> invoke(const util::Json& event, milliseconds timeout) override {
-        auto spec = environment_spec();
-        if (!spec) return spec.error();
-        auto env = acquire(spec->first, spec->second);
-        if (!env) return env.error();
-        bool healthy = true;
-        InvokeResponse r = run(**env, event, timeout, healthy);
-        release(*env, healthy);
-        return r;
+    void start_invoke(CallId id, const util::Json& event, milliseconds timeout) override {
+        Call call{id, event.dump(-1, ' ', false, util::Json::error_handler_t::replace), timeout};
+        if (m_live < m_opts.concurrency || has_idle()) {
+            begin(std::move(call));
+        } else {
+            m_waiting.push_back(std::move(call));  // starts when an environment frees up
+        }
     }
 
-    void shutdown() override {
-        std::vector<std::shared_ptr<Environment>> idle;
-        {
-            std::lock_guard lock(m_mutex);
-            idle.swap(m_idle);
-            m_live -= static_cast<int>(idle.size());
-            for (const auto& env : m_busy) {
-                m_stopped.insert(env.get());
-                env->kill();
+    std::vector<InvokeCompletion> poll(milliseconds wait) override {
+        auto until = SteadyClock::now() + wait;
+        while (true) {
+            std::uint64_t seen = m_wakeups.count();
+            check_active();
+            while (!m_waiting.empty() && (m_live < m_opts.concurrency || has_idle())) {
+                Call call = std::move(m_waiting.front());
+                m_waiting.pop_front();
+                begin(std::move(call));
             }
-            m_cv.notify_all();
+            if (!m_done.empty()) return std::exchange(m_done, {});
+            auto now = SteadyClock::now();
+            if (now >= until) return {};
+            // Replies wake this at once; exits and deadlines are noticed within a slice.
+            m_wakeups.wait(seen, std::min<SteadyClock::duration>(k_poll_slice, until - now));
         }
-        idle.clear();  // destroys them outside the lock
+    }
+
+    std::size_t in_flight() const override { return m_active.size() + m_waiting.size() + m_done.size(); }
+
+    void shutdown() override {
+        for (auto& call : m_waiting) {
+            m_done.push_back({call.id, util::make_error("the function host was shut down before the invocation started")});
+        }
+        m_waiting.clear();
+        for (auto& a : m_active) {
+            a.stopped = true;
+            a.env->kill();
+        }
+        m_live -= static_cast<int>(m_idle.size());
+        m_idle.clear();
     }
 
 private:
     using Spec = std::pair<std::string, EnvironmentSpec>;  // image digest, how to start
+
+    struct Call {
+        CallId id = 0;
+        std::string event;
+        milliseconds timeout{0};
+    };
+
+    // One invocation running in an environment.
+    struct Active {
+        CallId id = 0;
+        std::shared_ptr<Environment> env;
+        bool cold = false;
+        bool stopped = false;  // shutdown() killed it
+        SteadyClock::time_point submitted;
+        milliseconds limit{0};
+    };
+
+    // Counts replies of every environment; poll() sleeps on it between checks.
+    class Wakeups {
+    public:
+        void notify() {
+            std::lock_guard lock(m_mutex);
+            ++m_count;
+            m_cv.notify_all();
+        }
+        std::uint64_t count() {
+            std::lock_guard lock(m_mutex);
+            return m_count;
+        }
+        void wait(std::uint64_t seen, SteadyClock::duration at_most) {
+            std::unique_lock lock(m_mutex);
+            m_cv.wait_for(lock, at_most, [&] { return m_count != seen; });
+        }
+
+    private:
+        std::mutex m_mutex;
+        std::condition_variable m_cv;
+        std::uint64_t m_count = 0;
+    };
+
+    bool has_idle() const { return !m_idle.empty(); }
+
+    // Hands the event to an idle or new environment; failures end the call at the next poll.
+    void begin(Call call) {
+        auto spec = environment_spec();
+        if (!spec) {
+            m_done.push_back({call.id, spec.error()});
+            return;
+        }
+        auto env = acquire(spec->first, spec->second);
+        if (!env) {
+            m_done.push_back({call.id, env.error()});
+            return;
+        }
+        Active a;
+        a.id = call.id;
+        a.env = std::move(*env);
+        a.limit = milliseconds{static_cast<std::int64_t>(m_opts.timeout_s) * 1000};
+        if (call.timeout.count() > 0) a.limit = std::min(a.limit, call.timeout);
+        a.cold = a.env->begin_invocation();
+        a.env->api().set_reply_listener([w = m_wakeups_ptr] { w->notify(); });
+        a.submitted = SteadyClock::now();
+        a.env->api().submit(std::move(call.event), a.limit);
+        m_active.push_back(std::move(a));
+    }
+
+    // Ends the invocations that were answered, crashed or ran out of time.
+    void check_active() {
+        for (auto it = m_active.begin(); it != m_active.end();) {
+            bool healthy = true;
+            if (auto r = finished(*it, healthy)) {
+                m_done.push_back({it->id, std::move(*r)});
+                release(std::move(it->env), healthy && !it->stopped);
+                it = m_active.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+
+    std::optional<InvokeResponse> finished(Active& a, bool& healthy) {
+        Environment& env = *a.env;
+        if (auto reply = env.api().wait_reply(milliseconds(0))) {
+            auto now = SteadyClock::now();
+            InvokeResponse r = from_reply(*reply);
+            healthy = reply->kind != RuntimeReply::Kind::init_error;
+            fill_times(r, env, a.cold, env.api().delivered_at().value_or(a.submitted), now);
+            return r;
+        }
+        auto now = SteadyClock::now();
+        auto delivered = env.api().delivered_at();
+        std::string failure;
+        std::string type;
+        if (auto status = env.exited()) {
+            failure = a.stopped ? "the function host was shut down during the invocation"
+                                : "Runtime exited with error: " + exit_text(*status);
+            type = "Runtime.ExitError";
+        } else if (!delivered && now - a.submitted > m_opts.init_timeout) {
+            failure = "Runtime did not ask for the event within " +
+                      std::to_string(m_opts.init_timeout.count()) + " ms (init timeout)";
+            type = "Runtime.InitTimeout";
+        } else if (delivered && now - *delivered > a.limit) {
+            char buf[96];
+            std::snprintf(buf, sizeof buf, "Task timed out after %.2f seconds",
+                          static_cast<double>(a.limit.count()) / 1000.0);
+            failure = buf;
+            type = "Sandbox.Timedout";
+        }
+        if (failure.empty()) return std::nullopt;
+        healthy = false;
+        env.kill();
+        InvokeResponse r = host_error(failure, type, env);
+        fill_times(r, env, a.cold, delivered.value_or(now), now);
+        return r;
+    }
+
 
     util::Result<Spec> environment_spec() {
         EnvironmentSpec spec;
@@ -219,108 +351,35 @@ private:
         return m_sandbox;
     }
 
+    // An idle environment running this image, or a new one. Idle environments whose runtime
+    // died, or that run an older image, are dropped.
     util::Result<std::shared_ptr<Environment>> acquire(const std::string& digest,
                                                        const EnvironmentSpec& spec) {
-        std::vector<std::shared_ptr<Environment>> discard;
-        std::unique_lock lock(m_mutex);
-        while (true) {
-            // Idle environments whose runtime died, or that run an older image, are dropped.
-            for (auto it = m_idle.begin(); it != m_idle.end();) {
-                if ((*it)->exited() || (*it)->image_digest() != digest) {
-                    discard.push_back(std::move(*it));
-                    it = m_idle.erase(it);
-                    --m_live;
-                } else {
-                    ++it;
-                }
+        for (auto it = m_idle.begin(); it != m_idle.end();) {
+            if ((*it)->exited() || (*it)->image_digest() != digest) {
+                it = m_idle.erase(it);
+                --m_live;
+            } else {
+                ++it;
             }
-            if (!m_idle.empty()) {
-                auto env = std::move(m_idle.back());
-                m_idle.pop_back();
-                m_busy.insert(env);
-                return env;
-            }
-            if (m_live < m_opts.concurrency) break;
-            m_cv.wait(lock);
         }
-        ++m_live;
-        lock.unlock();
-        discard.clear();
+        if (!m_idle.empty()) {
+            auto env = std::move(m_idle.back());
+            m_idle.pop_back();
+            return env;
+        }
         auto started = Environment::start(spec, digest);
-        lock.lock();
-        if (!started) {
-            --m_live;
-            m_cv.notify_all();
-            return started.error();
-        }
-        std::shared_ptr<Environment> env = std::move(*started);
-        m_busy.insert(env);
-        return env;
+        if (!started) return started.error();
+        ++m_live;
+        return std::shared_ptr<Environment>(std::move(*started));
     }
 
     void release(std::shared_ptr<Environment> env, bool healthy) {
-        {
-            std::lock_guard lock(m_mutex);
-            m_busy.erase(env);
-            bool stopped = m_stopped.erase(env.get()) > 0;
-            if (healthy && !stopped) {
-                m_idle.push_back(env);
-                env.reset();
-            } else {
-                --m_live;
-            }
-            m_cv.notify_all();
+        if (healthy) {
+            m_idle.push_back(std::move(env));
+        } else {
+            --m_live;  // torn down here
         }
-        env.reset();  // a discarded environment is torn down outside the lock
-    }
-
-    InvokeResponse run(Environment& env, const util::Json& event, milliseconds timeout,
-                       bool& healthy) {
-        milliseconds limit{static_cast<std::int64_t>(m_opts.timeout_s) * 1000};
-        if (timeout.count() > 0) limit = std::min(limit, timeout);
-        bool cold = env.begin_invocation();
-        auto submitted = SteadyClock::now();
-        env.api().submit(event.dump(-1, ' ', false, util::Json::error_handler_t::replace), limit);
-        while (true) {
-            if (auto reply = env.api().wait_reply(k_poll_slice)) {
-                auto now = SteadyClock::now();
-                InvokeResponse r = from_reply(*reply);
-                healthy = reply->kind != RuntimeReply::Kind::init_error;
-                auto delivered = env.api().delivered_at().value_or(submitted);
-                fill_times(r, env, cold, delivered, now);
-                return r;
-            }
-            auto now = SteadyClock::now();
-            auto delivered = env.api().delivered_at();
-            std::string failure;
-            std::string type;
-            if (auto status = env.exited()) {
-                failure = stopped(env) ? "the function host was shut down during the invocation"
-                                       : "Runtime exited with error: " + exit_text(*status);
-                type = "Runtime.ExitError";
-            } else if (!delivered && now - submitted > m_opts.init_timeout) {
-                failure = "Runtime did not ask for the event within " +
-                          std::to_string(m_opts.init_timeout.count()) + " ms (init timeout)";
-                type = "Runtime.InitTimeout";
-            } else if (delivered && now - *delivered > limit) {
-                char buf[96];
-                std::snprintf(buf, sizeof buf, "Task timed out after %.2f seconds",
-                              static_cast<double>(limit.count()) / 1000.0);
-                failure = buf;
-                type = "Sandbox.Timedout";
-            }
-            if (failure.empty()) continue;
-            healthy = false;
-            env.kill();
-            InvokeResponse r = host_error(failure, type, env);
-            fill_times(r, env, cold, delivered.value_or(now), now);
-            return r;
-        }
-    }
-
-    bool stopped(Environment& env) {
-        std::lock_guard lock(m_mutex);
-        return m_stopped.count(&env) > 0;
     }
 
     static void fill_times(InvokeResponse& r, Environment& env, bool cold,
@@ -342,12 +401,14 @@ private:
     bool m_sandbox = false;
     std::string m_sandbox_error;
 
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
+    // Used from the dispatcher's thread only, apart from m_wakeups.
+    std::shared_ptr<Wakeups> m_wakeups_ptr = std::make_shared<Wakeups>();
+    Wakeups& m_wakeups = *m_wakeups_ptr;
     std::vector<std::shared_ptr<Environment>> m_idle;
-    std::set<std::shared_ptr<Environment>> m_busy;
-    std::set<const Environment*> m_stopped;  // killed by shutdown while busy
-    int m_live = 0;                          // idle + busy + starting
+    std::vector<Active> m_active;
+    std::deque<Call> m_waiting;             // started beyond the concurrency limit
+    std::vector<InvokeCompletion> m_done;  // ended, not yet returned by poll
+    int m_live = 0;                         // idle + busy environments
 };
 
 }  // namespace

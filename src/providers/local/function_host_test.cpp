@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include <atomic>
 #include <iostream>
 #include <set>
 #include <thread>
@@ -103,30 +102,52 @@ TEST(FunctionHost, WarmEnvironmentServesTheNextInvocation) {
 
 TEST(FunctionHost, NeverRunsMoreThanConcurrencyEnvironments) {
     Host h(2);
-    Functions& fn = h.functions();  // created before the threads share it
-    std::mutex m;
+    Functions& fn = h.functions();
     std::set<int> pids;
-    std::atomic<int> cold{0}, errors{0};
+    int cold = 0, errors = 0;
+    std::set<CallId> ended;
     auto start = std::chrono::steady_clock::now();
-    std::vector<std::thread> threads;
-    for (int i = 0; i < 6; ++i) {
-        threads.emplace_back([&] {
-            auto r = fn.invoke({{"mode", "sleep"}, {"ms", 150}}, milliseconds(10000));
-            if (!r || r->function_error) {
+    for (CallId id = 1; id <= 6; ++id) fn.start_invoke(id, {{"mode", "sleep"}, {"ms", 150}}, milliseconds(10000));
+    EXPECT_EQ(fn.in_flight(), 6u);
+    while (ended.size() < 6 && std::chrono::steady_clock::now() - start < std::chrono::seconds(20)) {
+        for (auto& c : fn.poll(milliseconds(100))) {
+            EXPECT_TRUE(ended.insert(c.id).second) << "call " << c.id << " ended twice";
+            if (!c.response || c.response->function_error) {
                 ++errors;
-                return;
+                continue;
             }
-            if (r->init_ms > 0) ++cold;
-            std::lock_guard lock(m);
-            pids.insert(r->payload["pid"].get<int>());
-        });
+            if (c.response->init_ms > 0) ++cold;
+            pids.insert(c.response->payload["pid"].get<int>());
+        }
     }
-    for (auto& t : threads) t.join();
     auto elapsed = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(ended.size(), 6u);
+    EXPECT_EQ(fn.in_flight(), 0u);
     EXPECT_EQ(errors, 0);
     EXPECT_EQ(pids.size(), 2u);
     EXPECT_EQ(cold, 2);
     EXPECT_GE(elapsed, milliseconds(3 * 150));  // 6 calls of 150 ms on 2 environments
+}
+
+TEST(FunctionHost, ShutdownEndsEveryInFlightCallAsAFailure) {
+    Host h(2);
+    Functions& fn = h.functions();
+    for (CallId id = 1; id <= 3; ++id) fn.start_invoke(id, {{"mode", "sleep"}, {"ms", 20000}}, milliseconds(30000));
+    EXPECT_TRUE(fn.poll(milliseconds(300)).empty());  // all still running (or waiting)
+    auto start = std::chrono::steady_clock::now();
+    fn.shutdown();
+    std::set<CallId> ended;
+    while (ended.size() < 3 && std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
+        for (auto& c : fn.poll(milliseconds(50))) {
+            ended.insert(c.id);
+            bool failed = !c.response || c.response->function_error;
+            EXPECT_TRUE(failed) << "call " << c.id;
+            std::string why = c.response ? c.response->error_message : c.response.error().message;
+            EXPECT_NE(why.find("shut down"), std::string::npos) << why;
+        }
+    }
+    EXPECT_EQ(ended.size(), 3u);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 TEST(FunctionHost, DeadlineKillsTheRuntimeAndTheNextCallColdStarts) {

@@ -93,6 +93,11 @@ public:
         return std::exchange(m_reply, std::nullopt);
     }
 
+    void set_reply_listener(std::function<void()> listener) override {
+        std::lock_guard lock(m_mutex);
+        m_listener = std::move(listener);
+    }
+
     std::optional<TimePoint> delivered_at() const override {
         std::lock_guard lock(m_mutex);
         return m_delivered;
@@ -173,7 +178,7 @@ private:
             res.set_content(R"({"status":"OK"})", "application/json");
         }
         m_current.clear();
-        m_cv.notify_all();
+        replied();
     }
 
     void on_too_large(const std::string& path) {
@@ -182,7 +187,13 @@ private:
         if (m_current.empty() || path.rfind(prefix, 0) != 0) return;
         m_reply = too_large_reply(0);
         m_current.clear();
+        replied();
+    }
+
+    // Caller holds m_mutex and has just set m_reply.
+    void replied() {
         m_cv.notify_all();
+        if (m_listener) m_listener();
     }
 
     RuntimeReply too_large_reply(std::size_t size) const {
@@ -198,7 +209,7 @@ private:
         std::lock_guard lock(m_mutex);
         m_reply = RuntimeReply{RuntimeReply::Kind::init_error, req.body,
                                req.get_header_value("Lambda-Runtime-Function-Error-Type")};
-        m_cv.notify_all();
+        replied();
         res.status = 202;
         res.set_content(R"({"status":"OK"})", "application/json");
     }
@@ -218,6 +229,7 @@ private:
     std::optional<TimePoint> m_delivered;
     std::optional<TimePoint> m_first_next;
     std::optional<RuntimeReply> m_reply;
+    std::function<void()> m_listener;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,9 @@ public:
     virtual std::optional<TimePoint> delivered_at() const = 0;
     // When the runtime first called /next (the end of its init phase).
     virtual std::optional<TimePoint> first_next_at() const = 0;
+    // Called (on a server thread) whenever a reply becomes available to wait_reply; it must
+    // not call back into this server. Set it before submitting.
+    virtual void set_reply_listener(std::function<void()> listener) = 0;
     // Wakes a blocked /next (it answers 410) and stops listening. Idempotent.
     virtual void stop() = 0;
 };

@@ -1,7 +1,7 @@
 // Test-only admin API under /_emulator/ (unsigned; never part of AWS's surface).
 //   GET  /_emulator/health                      -> {ok, port, region, accountId}
 //   POST /_emulator/functions {name, timeout?, memory?, reservedConcurrency?, architectures?,
-//        environment?, role?, imageUri?}        -> 201 FunctionConfiguration
+//        environment?, role?, imageUri?, builtinAnswer?} -> 201 FunctionConfiguration
 //   GET  /_emulator/functions                   -> [FunctionConfiguration]
 //   GET  /_emulator/functions/<name>            -> {configuration, code, environments}
 //   POST /_emulator/credentials {accessKeyId, secretAccessKey, sessionToken?, expired?, expiration?}

@@ -3,6 +3,7 @@
 // Successful or Failed). The image that actually runs switches only on Successful.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { BUILTIN_ANSWERS } from './builtin.js';
 import { ImageError, parse_image_uri, unpack_layers } from './image.js';
 import { sleep } from './util.js';
 
@@ -33,12 +34,16 @@ export class FunctionStore {
     return `arn:aws:lambda:${this.region}:${this.account_id}:function:${name}`;
   }
 
-  // spec: {name, timeout?, memory?, reservedConcurrency?, architectures?, environment?, role?, imageUri?}
+  // spec: {name, timeout?, memory?, reservedConcurrency?, architectures?, environment?, role?, imageUri?,
+  //        builtinAnswer?} (builtinAnswer: the emulator answers Invoke itself, see builtin.js)
   async create(spec) {
     if (!spec || !NAME.test(spec.name || '')) throw new LambdaError(400, 'InvalidParameterValueException', 'name must match [a-zA-Z0-9-_]{1,64}');
     // Zip functions exist only to be told apart: they have no code and cannot run.
     if (spec.packageType && spec.packageType !== 'Image' && spec.packageType !== 'Zip') {
       throw new LambdaError(400, 'InvalidParameterValueException', 'PackageType must be Image or Zip');
+    }
+    if (spec.builtinAnswer !== undefined && !BUILTIN_ANSWERS.includes(spec.builtinAnswer)) {
+      throw new LambdaError(400, 'InvalidParameterValueException', `builtinAnswer must be one of: ${BUILTIN_ANSWERS.join(', ')}`);
     }
     if (this.functions.has(spec.name)) throw new LambdaError(409, 'ResourceConflictException', `Function already exist: ${spec.name}`);
     const fn = {
@@ -52,6 +57,7 @@ export class FunctionStore {
       architectures: spec.architectures || ['x86_64'],
       environment: { ...(spec.environment || {}) },
       role: spec.role || `arn:aws:iam::${this.account_id}:role/hypertest-emulator`,
+      builtinAnswer: spec.builtinAnswer || null,
       imageUri: null, resolvedImageUri: null, codeSha256: '', codeSize: 0,
       active: null, // {digest, config, rootfs} once an image is runnable
       lastUpdateStatus: 'Successful', lastUpdateStatusReason: null, lastUpdateStatusReasonCode: null,

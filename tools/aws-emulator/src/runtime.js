@@ -8,6 +8,7 @@ import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { builtin_answer } from './builtin.js';
 import { LambdaError } from './functions.js';
 import { format_report, log_tail } from './logs.js';
 import { read_body, send_json, request_id } from './util.js';
@@ -57,6 +58,10 @@ export class Runtime {
     if (injected) {
       const log = `START RequestId: ${id} Version: $LATEST\nEND RequestId: ${id}\n${format_report({ id, duration: 0, memory: fn.memory, used: 0 })}`;
       return answer(Buffer.from(JSON.stringify({ ...injected, stackTrace: [] })), true, tail ? log : null);
+    }
+    if (fn.builtinAnswer) {
+      const out = builtin_answer(fn, payload, id);
+      return answer(out.body, out.error, tail ? out.log : null);
     }
     const busy = this.inflight.get(fn.name) || 0;
     if (fn.reservedConcurrency !== null && busy >= fn.reservedConcurrency) {
