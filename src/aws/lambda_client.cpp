@@ -1,7 +1,7 @@
 #include "aws/lambda_client.hpp"
 
+#include <cctype>
 #include <map>
-#include <regex>
 #include <thread>
 
 #include "aws/errors.hpp"
@@ -15,17 +15,31 @@ using util::json_get;
 
 constexpr const char* k_api = "/2015-03-31/functions/";
 
-// Field name -> number, e.g. "Billed Duration" -> 100. Alternatives are tried left to right at
-// each position, so "Billed Duration" is never read as "Duration".
+// Field name -> number, e.g. "Billed Duration" -> 100. Names are tried left to right at each
+// position, so "Billed Duration" is never read as "Duration". (A scan, not std::regex: this runs
+// once per invocation and the regex was a visible share of the dispatcher's CPU.)
 std::map<std::string, double> report_fields(std::string_view line) {
-    static const std::regex k_field(
-        "(Billed Duration|Init Duration|Max Memory Used|Memory Size|Duration): "
-        "([0-9]+(\\.[0-9]+)?)");
+    static constexpr std::string_view k_names[] = {"Billed Duration", "Init Duration",
+                                                   "Max Memory Used", "Memory Size", "Duration"};
     std::map<std::string, double> fields;
-    std::string text(line);
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), k_field);
-         it != std::sregex_iterator(); ++it)
-        fields.emplace((*it)[1].str(), std::stod((*it)[2].str()));
+    for (std::size_t i = 0; i < line.size();) {
+        bool matched = false;
+        for (std::string_view name : k_names) {
+            if (line.substr(i, name.size()) != name || line.substr(i + name.size(), 2) != ": ") continue;
+            std::size_t start = i + name.size() + 2, end = start;
+            while (end < line.size() && std::isdigit(static_cast<unsigned char>(line[end]))) ++end;
+            if (end == start) continue;
+            if (end + 1 < line.size() && line[end] == '.' && std::isdigit(static_cast<unsigned char>(line[end + 1]))) {
+                ++end;
+                while (end < line.size() && std::isdigit(static_cast<unsigned char>(line[end]))) ++end;
+            }
+            fields.emplace(std::string(name), std::stod(std::string(line.substr(start, end - start))));
+            i = end;
+            matched = true;
+            break;
+        }
+        if (!matched) ++i;
+    }
     return fields;
 }
 

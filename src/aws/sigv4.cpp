@@ -75,11 +75,21 @@ std::string make_string_to_sign(const Scope& scope, const std::string& canonical
 
 std::string make_signature(const Credentials& credentials, const SigningOptions& options,
                            const Scope& scope, const std::string& string_to_sign) {
-    std::string key = hmac_sha256("AWS4" + credentials.secret_access_key, scope.date);
-    key = hmac_sha256(key, options.region);
-    key = hmac_sha256(key, options.service);
-    key = hmac_sha256(key, "aws4_request");
-    return hex(hmac_sha256(key, string_to_sign));
+    // The signing key depends on the secret, day, region and service only: derived once per
+    // thread and reused (four HMACs per request were a visible share of invoke's CPU).
+    struct KeyCache {
+        std::string secret, date, region, service, key;
+    };
+    thread_local KeyCache cache;
+    if (cache.key.empty() || cache.secret != credentials.secret_access_key || cache.date != scope.date ||
+        cache.region != options.region || cache.service != options.service) {
+        std::string key = hmac_sha256("AWS4" + credentials.secret_access_key, scope.date);
+        key = hmac_sha256(key, options.region);
+        key = hmac_sha256(key, options.service);
+        cache = {credentials.secret_access_key, scope.date, options.region, options.service,
+                 hmac_sha256(key, "aws4_request")};
+    }
+    return hex(hmac_sha256(cache.key, string_to_sign));
 }
 
 }  // namespace
