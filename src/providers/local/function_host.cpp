@@ -151,7 +151,7 @@ public:
 
     void shutdown() override {
         for (auto& call : m_waiting) {
-            m_done.push_back({call.id, util::make_error("the function host was shut down before the invocation started")});
+            fail(call.id, util::make_error("the function host was shut down before the invocation started"));
         }
         m_waiting.clear();
         for (auto& a : m_active) {
@@ -206,16 +206,22 @@ private:
 
     bool has_idle() const { return !m_idle.empty(); }
 
+    // Ends a call that never reached an environment (at the next poll).
+    void fail(CallId id, util::Error error) {
+        util::Result<InvokeResponse> failed(std::move(error));
+        m_done.push_back(InvokeCompletion{id, std::move(failed)});
+    }
+
     // Hands the event to an idle or new environment; failures end the call at the next poll.
     void begin(Call call) {
         auto spec = environment_spec();
         if (!spec) {
-            m_done.push_back({call.id, spec.error()});
+            fail(call.id, spec.error());
             return;
         }
         auto env = acquire(spec->first, spec->second);
         if (!env) {
-            m_done.push_back({call.id, env.error()});
+            fail(call.id, env.error());
             return;
         }
         Active a;
