@@ -11,10 +11,8 @@
 // figures divide the measured wall time by it. Exit status 0 when every strategy ran and
 // every test passed, 1 otherwise, 2 on bad usage.
 #include <CLI/CLI.hpp>
-#include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <thread>
 
 #include "core/dispatch.hpp"
 #include "core/planner.hpp"
@@ -119,29 +117,32 @@ std::string ratio(double x) {
     return buf;
 }
 
-// Starts all C environments (cold starts are not what this bench measures): C concurrent
-// warm-up invocations that each hold their environment for a moment.
+// Starts all C environments (cold starts are not what this bench measures): C warm-up
+// invocations in flight at once, each holding its environment for a moment.
 int warm_up(core::Session& s, int concurrency) {
-    std::atomic<int> cold{0}, failed{0};
-    std::vector<std::thread> threads;
+    auto& fn = s.provider->functions();
     for (int i = 0; i < concurrency; ++i) {
-        threads.emplace_back([&, i] {
-            plugins::InvocationEvent ev;
-            ev.run_id = "warmup";
-            ev.invocation_id = "warmup-" + std::to_string(i);
-            ev.plugin = "bench-sleep";
-            ev.plugin_options = {{"warmup", true}, {"hold_ms", 3000}};
-            auto r = s.provider->functions().invoke(plugins::to_json(ev), std::chrono::seconds(120));
+        plugins::InvocationEvent ev;
+        ev.run_id = "warmup";
+        ev.invocation_id = "warmup-" + std::to_string(i);
+        ev.plugin = "bench-sleep";
+        ev.plugin_options = {{"warmup", true}, {"hold_ms", 3000}};
+        fn.start_invoke(static_cast<providers::CallId>(i), plugins::to_json(ev), std::chrono::seconds(120));
+    }
+    int cold = 0, failed = 0;
+    for (int ended = 0; ended < concurrency;) {
+        for (auto& c : fn.poll(std::chrono::milliseconds(100))) {
+            ++ended;
+            const auto& r = c.response;
             if (!r || r->function_error) {
                 ++failed;
                 std::fprintf(stderr, "warm-up failed: %s\n", r ? r->error_message.c_str() : r.error().message.c_str());
             } else if (r->init_ms > 0) {
                 ++cold;
             }
-        });
+        }
     }
-    for (auto& t : threads) t.join();
-    return failed > 0 ? -1 : cold.load();
+    return failed > 0 ? -1 : cold;
 }
 
 void execute(core::Session& s, const Args& a, const bench::Workload& w, Strategy& st) {
