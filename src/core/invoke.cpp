@@ -205,6 +205,7 @@ PlanInput plan_input(Session& s, const std::vector<plugins::TestCase>& tests,
     Timings history = read_timings(s);
     in.durations_ms = std::move(history.tests);
     if (history.startup_ms) in.startup_ms = *history.startup_ms;
+    estimate_unknown_tests(in);
     if (state) in.max_batch_ms = state->timeout_s * 1000.0 * 0.7;
     return in;
 }

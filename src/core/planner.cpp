@@ -62,8 +62,29 @@ std::vector<Batch> pack(std::vector<Unit> units, int bins) {
 }  // namespace
 
 double estimate_ms(const PlanInput& in, const plugins::TestCase& t) {
-    auto it = in.durations_ms.find(t.id);
-    return it != in.durations_ms.end() ? std::max(1.0, it->second) : in.default_ms;
+    if (auto it = in.durations_ms.find(t.id); it != in.durations_ms.end()) return std::max(1.0, it->second);
+    if (auto it = in.file_default_ms.find(t.file); it != in.file_default_ms.end()) return it->second;
+    return in.default_ms;
+}
+
+void estimate_unknown_tests(PlanInput& in) {
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        std::size_t n = v.size();
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    };
+    std::map<std::string, std::vector<double>> by_file;
+    std::vector<double> all;
+    for (const auto& t : in.tests) {
+        auto it = in.durations_ms.find(t.id);
+        if (it == in.durations_ms.end()) continue;
+        double d = std::max(1.0, it->second);
+        by_file[t.file].push_back(d);
+        all.push_back(d);
+    }
+    in.file_default_ms.clear();
+    for (auto& [file, known] : by_file) in.file_default_ms[file] = median(std::move(known));
+    if (!all.empty()) in.default_ms = median(std::move(all));
 }
 
 std::vector<Batch> split_tests(const std::vector<plugins::TestCase>& tests, int parts,

@@ -19,6 +19,9 @@ struct PlanInput {
     int concurrency = 1;
     std::map<std::string, double> durations_ms;  // test id -> last known duration
     double default_ms = 1000;                     // for tests without history
+    // For tests without history, by file: the median known duration of that file's tests
+    // (see estimate_unknown_tests).
+    std::map<std::string, double> file_default_ms;
     double startup_ms = 2000;                     // per invocation (learned from past runs)
     double max_batch_ms = 0;                      // 0: unlimited (function timeout with margin)
 };
@@ -30,7 +33,12 @@ struct Plan {
     double startup_ms = 0;       // the start-up per invocation it assumed
 };
 
+// A test's last known duration; without one, its file's default, else default_ms.
 double estimate_ms(const PlanInput& in, const plugins::TestCase& t);
+// Estimates for tests the history does not know yet, from the ones it does among `in.tests`:
+// per file the median of that file's known durations, and default_ms the median of all of
+// them (unchanged when none is known).
+void estimate_unknown_tests(PlanInput& in);
 Plan make_plan(const PlanInput& in);
 // Splits tests (keeping groups whole) into at most `parts` batches of similar size.
 std::vector<Batch> split_tests(const std::vector<plugins::TestCase>& tests, int parts,

@@ -174,4 +174,31 @@ TEST(Planner, StartupIsLearnedFromRunsAndShownInThePlan) {
     EXPECT_DOUBLE_EQ(p.lower_bound_ms, 2000);  // the longest test + the learned start-up
 }
 
+TEST(Planner, UnknownTestsAreEstimatedLikeTheirFileThenLikeTheSuite) {
+    PlanInput in;
+    auto add = [&](const std::string& id, const std::string& file) {
+        plugins::TestCase t;
+        t.id = id;
+        t.file = file;
+        in.tests.push_back(t);
+        return t;
+    };
+    auto slow_known = add("s1", "slow.spec.ts");
+    add("s2", "slow.spec.ts");
+    add("s3", "slow.spec.ts");
+    auto slow_new = add("s4", "slow.spec.ts");
+    add("q1", "quick.spec.ts");
+    auto other_new = add("n1", "new.spec.ts");
+    in.durations_ms = {{"s1", 30000}, {"s2", 20000}, {"s3", 40000}, {"q1", 100}};
+    auto before = estimate_ms(in, slow_new);
+    EXPECT_DOUBLE_EQ(before, in.default_ms);  // nothing learned yet: the fixed default
+    estimate_unknown_tests(in);
+    EXPECT_DOUBLE_EQ(estimate_ms(in, slow_known), 30000);  // known tests keep their history
+    EXPECT_DOUBLE_EQ(estimate_ms(in, slow_new), 30000);    // median of its file
+    EXPECT_DOUBLE_EQ(estimate_ms(in, other_new), 25000);   // median of all known: 100, 20k, 30k, 40k
+    PlanInput empty;
+    estimate_unknown_tests(empty);
+    EXPECT_DOUBLE_EQ(empty.default_ms, 1000);
+}
+
 }  // namespace hypertest::core
