@@ -51,7 +51,7 @@ std::string num(double x) {
 class QuietReporter : public core::Reporter {
 public:
     void step(const std::string&, const std::string&, core::StepState, double, const std::string&) override {}
-    void run_start(int, int, int, const std::string&) override {}
+    void run_start(int, int, int, const std::string&, double) override {}
     void in_flight(int) override {}
     void test_end(const core::TestResult&) override {}
     void run_end(const core::RunSummary&) override {}

@@ -74,7 +74,7 @@ public:
               const std::string& detail) override {
         print("[" + phase + "] " + name + " " + state_text(st, seconds, detail) + "\n");
     }
-    void run_start(int tests, int batches, int concurrency, const std::string& run_id) override {
+    void run_start(int tests, int batches, int concurrency, const std::string& run_id, double) override {
         print("[run:start] " + std::to_string(tests) + " tests · " + std::to_string(batches) +
               " batches · concurrency " + std::to_string(concurrency) + " · run " + run_id + "\n");
     }
@@ -104,9 +104,11 @@ public:
         emit({{"event", "step"}, {"phase", phase}, {"step", name},
               {"state", names[static_cast<int>(st)]}, {"seconds", seconds}, {"detail", detail}});
     }
-    void run_start(int tests, int batches, int concurrency, const std::string& run_id) override {
+    void run_start(int tests, int batches, int concurrency, const std::string& run_id,
+                   double estimated_ms) override {
         emit({{"event", "run:start"}, {"tests", tests}, {"batches", batches},
-              {"concurrency", concurrency}, {"runId", run_id}});
+              {"concurrency", concurrency}, {"runId", run_id},
+              {"estimatedMs", static_cast<std::int64_t>(estimated_ms)}});
     }
     void in_flight(int n) override { emit({{"event", "invocations"}, {"running", n}}); }
     void test_end(const TestResult& r) override {
@@ -154,9 +156,11 @@ public:
         }
         redraw();
     }
-    void run_start(int tests, int batches, int concurrency, const std::string& run_id) override {
+    void run_start(int tests, int batches, int concurrency, const std::string& run_id,
+                   double estimated_ms) override {
         std::lock_guard lock(m_mutex);
         m_total = tests;
+        m_estimated_s = estimated_ms / 1000.0;
         m_status_start = util::now_ms();
         m_running = true;
         line("Running " + std::to_string(tests) + " tests in " + std::to_string(batches) +
@@ -218,6 +222,8 @@ private:
                  std::to_string(m_total) + " done · " + std::to_string(m_in_flight) +
                  " invocations running · " + std::to_string(m_failed) + " failed · " +
                  util::format_duration(elapsed);
+            // The plan's estimate, from the timing history: "12s of ~40s".
+            if (m_estimated_s > 0) s += " of ~" + util::format_duration(m_estimated_s);
         } else if (!m_status.empty()) {
             s += std::string(frames[m_frame % 10]) + " " + m_status + " " + util::format_duration(elapsed);
         }
@@ -239,6 +245,7 @@ private:
     std::string m_status;
     std::int64_t m_status_start = 0;
     int m_frame = 0, m_total = 0, m_done = 0, m_failed = 0, m_in_flight = 0;
+    double m_estimated_s = 0;
     std::thread m_ticker;
 };
 

@@ -16,7 +16,9 @@ public:
     virtual ~Reporter() = default;
     virtual void step(const std::string& phase, const std::string& name, StepState state,
                       double seconds, const std::string& detail) = 0;
-    virtual void run_start(int tests, int batches, int concurrency, const std::string& run_id) = 0;
+    // estimated_ms: the plan's makespan estimate (0 when unknown).
+    virtual void run_start(int tests, int batches, int concurrency, const std::string& run_id,
+                           double estimated_ms) = 0;
     virtual void in_flight(int invocations_running) = 0;
     virtual void test_end(const TestResult& result) = 0;
     virtual void run_end(const RunSummary& run) = 0;

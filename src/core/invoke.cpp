@@ -267,7 +267,7 @@ int invoke(Session& s, const Manifest& m) {
     }
     if (auto st = s.provider->storage().check_writable(); !st) throw Fatal(st.error().message);
     s.reporter->run_start(static_cast<int>(tests.size()), static_cast<int>(plan.batches.size()),
-                          s.concurrency, run.run_id);
+                          s.concurrency, run.run_id, plan.makespan_ms);
 
     std::map<std::string, TestResult> results;
     for (const auto& t : tests) results[t.id].test = t;
