@@ -2,7 +2,8 @@
 # Issue 5's fault cases on the aws path, against tools/aws-emulator: with a seeded share of Lambda
 # Invoke calls throttled (429 TooManyRequestsException with a Reason and Retry-After), answered
 # with 5xx or dropped, `hypertest invoke` still ends with every selected test passed exactly once,
-# and the emulator's request log shows the faults were really injected.
+# and the emulator's request log shows the faults were really injected; and Ctrl-C with Invoke
+# calls in flight cancels them and still writes every report.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/registry_lib.sh"
 source "$(dirname "$0")/faults_lib.sh"
@@ -78,3 +79,37 @@ drops=$(node -e 'const l=JSON.parse(require("fs").readFileSync(process.argv[1],"
     fail "server: $servers 5xx answers and $drops dropped connections ($calls calls, $kinds): the case tests nothing"
 invocations=$(json "$work/server.results.json" 'j.invocations')
 pass "server errors: $WANT/$WANT passed in ${took}s; $calls Invoke calls for $invocations invocations, $servers answered 5xx, $drops dropped, $retried retried"
+
+# (3) Ctrl-C while Invoke calls are in flight (each held 30 s by the emulator): the libcurl
+# multi transfers are cancelled, unfinished tests end cancelled, every report is written, and
+# hypertest exits 130 within 3 s.
+admin POST faults '{"slowMs":30000,"operations":["Invoke"]}' > /dev/null || fail "sigint: the emulator refused slowMs"
+rm -f hypertest.results.json
+log="$work/sigint.out"
+"$HT" invoke --quiet --grep "$GREP" --concurrency 4 >"$log" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do
+    grep -qF "[run:start]" "$log" && break
+    sleep 0.1
+done
+grep -qF "[run:start]" "$log" || { kill -9 "$pid"; fail "sigint: the run did not start: $(cat "$log")"; }
+sleep 1.5
+start=$(date +%s%N)
+kill -INT "$pid"
+set +e
+wait "$pid"
+rc=$?
+set -e
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+admin DELETE faults > /dev/null
+out="$(cat "$log")"
+expect_rc 130 "sigint: interrupted invoke"
+(( elapsed_ms <= 3000 )) || fail "sigint: exit took ${elapsed_ms} ms after SIGINT (limit 3000): $out"
+[[ "$(json hypertest.results.json 'j.status')" == interrupted ]] || fail "sigint: results status is not interrupted"
+expect_one_status_each hypertest.results.json "$WANT"
+cancelled="$(json hypertest.results.json 'j.tests.cancelled')"
+[[ "$cancelled" == "$WANT" ]] || fail "sigint: $cancelled of $WANT cancelled: $(cat hypertest.results.json)"
+grep -q "<testsuites" hypertest.junit.xml || fail "sigint: no JUnit XML after the interrupt"
+started="$(json hypertest.results.json 'j.invocations')"
+[[ "$started" == 4 ]] || fail "sigint: $started invocations started, expected 4 in flight"
+pass "sigint: exit 130 after ${elapsed_ms} ms with $started Invoke calls in flight; $cancelled/$WANT cancelled, reports written"
