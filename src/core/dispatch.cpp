@@ -227,12 +227,16 @@ private:
         // Outcomes that count: known, first per test; a test the runner stopped at the
         // invocation's deadline did not finish and is treated like one without an outcome.
         std::map<std::string, const plugins::TestOutcome*> got;
+        std::set<std::string> running;  // what ran when the invocation was stopped
         for (const auto& o : a.outcomes) {
             if (!in_batch.count(o.id)) {
                 util::log_debug("ignoring an outcome for test " + o.id + ", which was not in the batch");
                 continue;
             }
-            if (!a.failure.empty() && o.framework_status == "interrupted") continue;
+            if (!a.failure.empty() && o.framework_status == "interrupted") {
+                running.insert(o.id);
+                continue;
+            }
             got.emplace(o.id, &o);
         }
         // Serial groups with a failure that will be re-run go back whole.
@@ -273,15 +277,44 @@ private:
             for (auto& b : split_tests(rerun, 1, m_in.estimates)) m_queue.push_back(Work{std::move(b), 1});
         }
         if (unfinished.empty() || !dispatching()) return;  // unfinished ones end cancelled
-        std::string failure = a.failure.empty() ? "the function answered without a result for this test" : a.failure;
+        requeue(w, unfinished, running, a.failure, started);
+    }
+
+    // Tests a failed invocation did not finish. When the runner names the tests that were
+    // running when it was stopped (at the deadline), those are the suspects: each goes back
+    // alone, one attempt further; the tests that never started go back as they were, without
+    // an attempt counted against them (each round isolates a suspect, so this ends). Without
+    // suspects (a crash, a malformed answer) the tests go back in two halves, one attempt
+    // further. After invocationRetries re-queues, what is left fails with the reason.
+    void requeue(const Work& w, const std::vector<plugins::TestCase>& unfinished,
+                 const std::set<std::string>& running, const std::string& why, std::int64_t started) {
+        std::set<std::string> suspect_groups;
+        for (const auto& t : unfinished) {
+            if (running.count(t.id) && !t.group.empty()) suspect_groups.insert(t.group);
+        }
+        std::vector<plugins::TestCase> suspects, innocent;
+        for (const auto& t : unfinished) {
+            bool suspect = running.count(t.id) || (!t.group.empty() && suspect_groups.count(t.group));
+            (suspect ? suspects : innocent).push_back(t);
+        }
+        if (suspects.empty()) {
+            innocent.clear();
+            suspects = unfinished;
+        }
+        if (!innocent.empty()) {
+            int parts = std::min<int>(2, static_cast<int>(innocent.size()));
+            for (auto& b : split_tests(innocent, parts, m_in.estimates)) m_queue.push_back(Work{std::move(b), w.attempt});
+        }
         if (w.attempt <= m_in.invocation_retries) {
-            int parts = std::min<int>(2, static_cast<int>(unfinished.size()));
-            for (auto& b : split_tests(unfinished, parts, m_in.estimates)) {
+            int parts = innocent.empty() ? std::min<int>(2, static_cast<int>(suspects.size()))
+                                         : static_cast<int>(suspects.size());
+            for (auto& b : split_tests(suspects, parts, m_in.estimates)) {
                 m_queue.push_back(Work{std::move(b), w.attempt + 1});
             }
             return;
         }
-        for (const auto& t : unfinished) {
+        std::string failure = why.empty() ? "the function answered without a result for this test" : why;
+        for (const auto& t : suspects) {
             auto& r = m_results[t.id];
             r.status = Status::failed;
             r.framework_status = "infrastructureError";

@@ -451,6 +451,39 @@ TEST_F(DispatchTest, TestStoppedAtTheDeadlineIsRunAgainThenFailsWithTheReason) {
     expect_one_final_status_each(st);
 }
 
+// The test running at the deadline is the suspect: it goes back alone; the tests that never
+// started go back without an attempt counted against them, so they pass.
+TEST_F(DispatchTest, OnlyTheTestRunningAtTheDeadlineIsBlamed) {
+    in.invocation_retries = 1;
+    batches({{tc("slow", 0), tc("a", 1), tc("b", 2), tc("c", 3)}});
+    provider->fns.script = [](const InvocationEvent& ev, int) -> Answer {
+        bool has_slow = false;
+        for (const auto& t : ev.tests) has_slow = has_slow || t.id == "slow";
+        if (!has_slow) return all_pass(ev);
+        plugins::InvocationResult r;
+        auto o = outcome("slow", "failed");
+        o.framework_status = "interrupted";
+        r.outcomes.push_back(o);  // the others never started
+        r.error = "Playwright was interrupted 5 s before the invocation's deadline";
+        InvokeResponse resp;
+        resp.payload = plugins::to_json(r);
+        return resp;
+    };
+    auto st = go();
+    for (const auto& id : {"a", "b", "c"}) {
+        EXPECT_EQ(results[id].status, Status::success) << id;
+        EXPECT_EQ(results[id].attempts, 2) << id;
+    }
+    EXPECT_EQ(results["slow"].status, Status::failed);
+    EXPECT_EQ(results["slow"].attempts, 2);
+    EXPECT_NE(results["slow"].error_message.find("after 2 invocations"), std::string::npos);
+    // The slow test ran alone the second time.
+    int slow_alone = 0;
+    for (const auto& b : provider->fns.batches) slow_alone += b == std::vector<std::string>{"slow"};
+    EXPECT_EQ(slow_alone, 1);
+    expect_one_final_status_each(st);
+}
+
 TEST(Backoff, GrowsExponentiallyWithinTheJitterWindowAndIsCapped) {
     using std::chrono::milliseconds;
     EXPECT_EQ(backoff_delay(1, milliseconds(100), milliseconds(5000), 0.0), milliseconds(50));
