@@ -280,51 +280,24 @@ private:
         requeue(w, unfinished, running, a.failure, started);
     }
 
-    // Tests a failed invocation did not finish. When the runner names the tests that were
-    // running when it was stopped (at the deadline), those are the suspects: each goes back
-    // alone, one attempt further; the tests that never started go back as they were, without
-    // an attempt counted against them (each round isolates a suspect, so this ends). Without
-    // suspects (a crash, a malformed answer) the tests go back in two halves, one attempt
-    // further. After invocationRetries re-queues, what is left fails with the reason.
+    // Tests a failed invocation did not finish go back to the queue (plan_requeue says how),
+    // or fail with the reason once their invocations are used up.
     void requeue(const Work& w, const std::vector<plugins::TestCase>& unfinished,
                  const std::set<std::string>& running, const std::string& why, std::int64_t started) {
-        std::set<std::string> suspect_groups;
-        for (const auto& t : unfinished) {
-            if (running.count(t.id) && !t.group.empty()) suspect_groups.insert(t.group);
-        }
-        std::vector<plugins::TestCase> suspects, innocent;
-        for (const auto& t : unfinished) {
-            bool suspect = running.count(t.id) || (!t.group.empty() && suspect_groups.count(t.group));
-            (suspect ? suspects : innocent).push_back(t);
-        }
-        if (suspects.empty()) {
-            innocent.clear();
-            suspects = unfinished;
-        }
-        if (!innocent.empty()) {
-            int parts = std::min<int>(2, static_cast<int>(innocent.size()));
-            for (auto& b : split_tests(innocent, parts, m_in.estimates)) m_queue.push_back(Work{std::move(b), w.attempt});
-        }
-        if (w.attempt <= m_in.invocation_retries) {
-            int parts = innocent.empty() ? std::min<int>(2, static_cast<int>(suspects.size()))
-                                         : static_cast<int>(suspects.size());
-            for (auto& b : split_tests(suspects, parts, m_in.estimates)) {
-                m_queue.push_back(Work{std::move(b), w.attempt + 1});
-            }
-            return;
-        }
+        Requeue r = plan_requeue(unfinished, running, w.attempt, m_in.invocation_retries, m_in.estimates);
+        for (auto& again : r.again) m_queue.push_back(Work{std::move(again.batch), again.attempt});
         std::string failure = why.empty() ? "the function answered without a result for this test" : why;
-        for (const auto& t : suspects) {
-            auto& r = m_results[t.id];
-            r.status = Status::failed;
-            r.framework_status = "infrastructureError";
-            r.start_ms = started;
-            r.end_ms = util::now_ms();
-            r.duration_ms = 0;
-            r.error_stack.clear();
-            r.error_location.clear();
-            r.error_message = "hypertest could not run this test after " + std::to_string(w.attempt) +
-                              " invocations: " + util::truncate_utf8(failure, 8000);
+        for (const auto& t : r.given_up) {
+            auto& res = m_results[t.id];
+            res.status = Status::failed;
+            res.framework_status = "infrastructureError";
+            res.start_ms = started;
+            res.end_ms = util::now_ms();
+            res.duration_ms = 0;
+            res.error_stack.clear();
+            res.error_location.clear();
+            res.error_message = "hypertest could not run this test after " + std::to_string(w.attempt) +
+                                " invocations: " + util::truncate_utf8(failure, 8000);
             finalize(t.id);
         }
     }

@@ -129,4 +129,30 @@ Plan make_plan(const PlanInput& in) {
     return plan;
 }
 
+Requeue plan_requeue(const std::vector<plugins::TestCase>& unfinished, const std::set<std::string>& running,
+                     int attempt, int invocation_retries, const PlanInput& estimates) {
+    std::set<std::string> suspect_groups;  // a serial group goes with its suspect
+    for (const auto& t : unfinished) {
+        if (running.count(t.id) && !t.group.empty()) suspect_groups.insert(t.group);
+    }
+    std::vector<plugins::TestCase> suspects, innocent;
+    for (const auto& t : unfinished) {
+        bool suspect = running.count(t.id) || suspect_groups.count(t.group);
+        (suspect ? suspects : innocent).push_back(t);
+    }
+    if (suspects.empty()) suspects.swap(innocent);
+    auto halves = [](const std::vector<plugins::TestCase>& v) { return std::min<int>(2, static_cast<int>(v.size())); };
+    Requeue out;
+    if (!innocent.empty()) {
+        for (auto& b : split_tests(innocent, halves(innocent), estimates)) out.again.push_back({std::move(b), attempt});
+    }
+    if (attempt > invocation_retries) {
+        out.given_up = std::move(suspects);
+        return out;
+    }
+    int parts = innocent.empty() ? halves(suspects) : static_cast<int>(suspects.size());
+    for (auto& b : split_tests(suspects, parts, estimates)) out.again.push_back({std::move(b), attempt + 1});
+    return out;
+}
+
 }  // namespace hypertest::core

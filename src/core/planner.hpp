@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,5 +44,22 @@ Plan make_plan(const PlanInput& in);
 // Splits tests (keeping groups whole) into at most `parts` batches of similar size.
 std::vector<Batch> split_tests(const std::vector<plugins::TestCase>& tests, int parts,
                                const PlanInput& estimates);
+
+// What happens to the tests a failed invocation did not finish (its `attempt`-th in a row).
+// When `running` names the tests that were running when the function was stopped at its
+// deadline, those are the suspects: each goes back alone, one attempt further; the tests that
+// never started go back as they were, with no attempt counted against them (each round isolates
+// a suspect, so this ends). Without suspects (a crash, a malformed answer) all go back in two
+// halves, one attempt further. Suspects past `invocation_retries` re-queues are given up.
+struct Requeue {
+    struct Again {
+        Batch batch;
+        int attempt = 1;
+    };
+    std::vector<Again> again;
+    std::vector<plugins::TestCase> given_up;
+};
+Requeue plan_requeue(const std::vector<plugins::TestCase>& unfinished, const std::set<std::string>& running,
+                     int attempt, int invocation_retries, const PlanInput& estimates);
 
 }  // namespace hypertest::core

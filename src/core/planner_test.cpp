@@ -201,4 +201,66 @@ TEST(Planner, UnknownTestsAreEstimatedLikeTheirFileThenLikeTheSuite) {
     EXPECT_DOUBLE_EQ(empty.default_ms, 1000);
 }
 
+std::vector<std::string> ids_of(const Batch& b) {
+    std::vector<std::string> ids;
+    for (const auto& t : b.tests) ids.push_back(t.id);
+    return ids;
+}
+
+TEST(Requeue, TheTestRunningAtTheDeadlineGoesBackAloneTheOthersWithoutBlame) {
+    std::vector<plugins::TestCase> unfinished;
+    for (const char* id : {"slow", "a", "b", "c"}) {
+        plugins::TestCase t;
+        t.id = id;
+        unfinished.push_back(t);
+    }
+    PlanInput est;
+    auto r = plan_requeue(unfinished, {"slow"}, 1, 2, est);
+    ASSERT_EQ(r.again.size(), 3u);  // the innocent in two halves, the suspect alone
+    EXPECT_TRUE(r.given_up.empty());
+    int innocent_tests = 0;
+    for (const auto& a : r.again) {
+        auto ids = ids_of(a.batch);
+        if (ids == std::vector<std::string>{"slow"}) {
+            EXPECT_EQ(a.attempt, 2);
+        } else {
+            EXPECT_EQ(a.attempt, 1) << "never started: no attempt counted";
+            EXPECT_EQ(std::count(ids.begin(), ids.end(), "slow"), 0);
+            innocent_tests += static_cast<int>(ids.size());
+        }
+    }
+    EXPECT_EQ(innocent_tests, 3);
+    // Out of re-queues: the suspect is given up, the others still go back.
+    auto last = plan_requeue(unfinished, {"slow"}, 3, 2, est);
+    ASSERT_EQ(last.given_up.size(), 1u);
+    EXPECT_EQ(last.given_up[0].id, "slow");
+    for (const auto& a : last.again) EXPECT_EQ(a.attempt, 3);
+}
+
+TEST(Requeue, WithoutSuspectsTheTestsAreHalvedAndASerialGroupStaysWithItsSuspect) {
+    std::vector<plugins::TestCase> unfinished;
+    for (const char* id : {"a", "b", "c", "d"}) {
+        plugins::TestCase t;
+        t.id = id;
+        t.group = std::string(id) < "c" ? "serial:x" : "";
+        unfinished.push_back(t);
+    }
+    PlanInput est;
+    auto crash = plan_requeue(unfinished, {}, 1, 2, est);
+    ASSERT_EQ(crash.again.size(), 2u);
+    for (const auto& a : crash.again) EXPECT_EQ(a.attempt, 2);
+    auto grouped = plan_requeue(unfinished, {"b"}, 1, 2, est);
+    bool group_whole = false;
+    for (const auto& a : grouped.again) {
+        auto ids = ids_of(a.batch);
+        if (std::count(ids.begin(), ids.end(), "b")) {
+            group_whole = std::count(ids.begin(), ids.end(), "a") == 1;
+            EXPECT_EQ(a.attempt, 2);
+        }
+    }
+    EXPECT_TRUE(group_whole) << "a is in b's serial group and must go back with it";
+    EXPECT_TRUE(plan_requeue(unfinished, {}, 3, 2, est).again.empty());
+    EXPECT_EQ(plan_requeue(unfinished, {}, 3, 2, est).given_up.size(), 4u);
+}
+
 }  // namespace hypertest::core
