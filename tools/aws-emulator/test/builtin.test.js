@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { decode_log, payload_json, read_request_log, sdk_config, signed_fetch, start_emulator, temp_dir } from './helpers.js';
+import { await_request_log, decode_log, payload_json, sdk_config, signed_fetch, start_emulator, temp_dir } from './helpers.js';
 
 let dir;
 let emu;
@@ -55,7 +55,8 @@ test('invocations of a builtin function are still signature-checked', async () =
     headers: { 'content-type': 'application/json' }, body, tamper: (r) => ({ ...r, body: body.replace('t9', 't8') }) });
   assert.equal(tampered.status, 403);
   assert.equal(tampered.headers.get('x-amzn-errortype'), 'InvalidSignatureException');
-  const invokes = read_request_log(`${dir}/state`).filter((e) => e.operation === 'Invoke');
+  const invoke_entries = (all) => all.filter((e) => e.operation === 'Invoke');
+  const invokes = invoke_entries(await await_request_log(`${dir}/state`, (all) => invoke_entries(all).length >= 4));
   assert.deepEqual(invokes.map((e) => e.signatureOk), [true, true, true, false]);
 });
 

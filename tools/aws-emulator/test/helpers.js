@@ -208,6 +208,17 @@ export function read_request_log(state) {
   return fs.readFileSync(path.join(state, 'requests.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
+// The request log once `done(entries)` holds: an entry is written when its response closes,
+// which can be just after the client has read the response.
+export async function await_request_log(state, done, timeout_ms = 3000) {
+  const until = Date.now() + timeout_ms;
+  for (;;) {
+    const entries = read_request_log(state);
+    if (done(entries) || Date.now() > until) return entries;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export function alive(pid) {
   try {
     process.kill(pid, 0);
