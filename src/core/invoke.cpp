@@ -266,8 +266,13 @@ int invoke(Session& s, const Manifest& m) {
         return 0;
     }
     if (auto st = s.provider->storage().check_writable(); !st) throw Fatal(st.error().message);
+    // The estimate is shown only when the history knows most of the tests; otherwise it would
+    // be built on the 1 s default.
+    std::size_t known = 0;
+    for (const auto& t : tests) known += planning.durations_ms.count(t.id);
+    double estimate = 2 * known >= tests.size() ? plan.makespan_ms : 0;
     s.reporter->run_start(static_cast<int>(tests.size()), static_cast<int>(plan.batches.size()),
-                          s.concurrency, run.run_id, plan.makespan_ms);
+                          s.concurrency, run.run_id, estimate);
 
     std::map<std::string, TestResult> results;
     for (const auto& t : tests) results[t.id].test = t;

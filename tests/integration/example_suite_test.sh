@@ -46,7 +46,7 @@ run_ht run --json --grep "@smoke"
 expect_rc 0 "filtered run"
 grep -q '"event":"run:end"' <<<"$out" || fail "no JSON run:end event: $out"
 estimate=$(grep '"event":"run:start"' <<<"$out" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0,"utf8")).estimatedMs)')
-[[ "$estimate" =~ ^[0-9]+$ && "$estimate" -gt 0 ]] || fail "run:start has no plan estimate: $estimate"
+[[ "$estimate" =~ ^[0-9]+$ && "$estimate" -gt 0 ]] || fail "run:start has no plan estimate after two runs: $estimate"
 n=$(json hypertest.results.json 'j.tests.total')
 [[ "$n" -ge 1 && "$n" -lt "$total" ]] || fail "--grep @smoke selected $n of $total"
 pass "--grep and --json work ($n tests)"
