@@ -114,7 +114,9 @@ expect_err "invalid image reference" "reference without host"
 layer="$(json "$work/layout/blobs/sha256/${manifest#sha256:}" 'j.layers[0].digest.slice(7)')"
 ok_tool push "$work/layout" v1 "$R/corrupt/app:v1"
 data="$REG_DATA/docker/registry/v2/blobs/sha256/${layer:0:2}/$layer/data"
-printf 'X' | dd of="$data" bs=1 seek=100 conv=notrunc status=none
+# Flip every bit of byte 100 (writing a fixed byte would leave it unchanged 1 time in 256).
+node -e 'const fs = require("fs"); const fd = fs.openSync(process.argv[1], "r+"); const b = Buffer.alloc(1);
+fs.readSync(fd, b, 0, 1, 100); b[0] ^= 0xff; fs.writeSync(fd, b, 0, 1, 100); fs.closeSync(fd);' "$data"
 tool pull "$R/corrupt/app:v1" "$work/corrupt"
 expect_err "digest mismatch" "corrupted blob"
 [[ ! -e "$work/corrupt/blobs/sha256/$layer" ]] || fail "corrupted blob was stored"

@@ -229,8 +229,10 @@ class AwsProviderTest : public ::testing::Test {
         return oci::write_image(*layout, spec, "hypertest").value().manifest_digest;
     }
 
-    LocalServer server{64};
+    // The fake outlives the server: handler threads may still be finishing a held Invoke
+    // (released at the end of a test) while the fixture is torn down.
     FakeAws fake;
+    LocalServer server{64};
     oci::test::FakeRegistry registry;
     fs::path project;
     std::vector<std::chrono::milliseconds> sleeps;
