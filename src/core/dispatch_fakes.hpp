@@ -1,5 +1,5 @@
-// Test doubles for the dispatcher's tests: in-memory storage and a scripted asynchronous
-// function (answers computed at start_invoke, handed back by poll). No processes, no network.
+// Test doubles for core's tests (dispatcher, planner): test cases, in-memory storage and a
+// scripted asynchronous function (answers computed at start_invoke, handed back by poll).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -61,7 +61,7 @@ public:
 
     util::Result<providers::FunctionState> state() override { return providers::FunctionState{}; }
     util::Status update(const std::string&) override { return util::ok_status(); }
-    void start_invoke(providers::CallId id, const Json& event, std::chrono::milliseconds) override {
+    void start_invoke(providers::CallId id, const util::Json& event, std::chrono::milliseconds) override {
         auto ev = plugins::invocation_event_from_json(event);
         EXPECT_TRUE(ev.ok());
         int n = static_cast<int>(batches.size());

@@ -1,4 +1,5 @@
 #include "core/planner.hpp"
+#include "core/dispatch_fakes.hpp"
 #include "core/invoke.hpp"
 
 #include <gtest/gtest.h>
@@ -11,15 +12,7 @@
 namespace hypertest::core {
 namespace {
 
-plugins::TestCase tc(const std::string& id, int order, const std::string& group = "") {
-    plugins::TestCase t;
-    t.id = id;
-    t.file = "a.spec.ts";
-    t.title_path = {id};
-    t.order = order;
-    t.group = group;
-    return t;
-}
+using dispatch_fakes::tc;
 
 std::set<std::string> ids(const Plan& p) {
     std::set<std::string> out;
@@ -208,12 +201,7 @@ std::vector<std::string> ids_of(const Batch& b) {
 }
 
 TEST(Requeue, TheTestRunningAtTheDeadlineGoesBackAloneTheOthersWithoutBlame) {
-    std::vector<plugins::TestCase> unfinished;
-    for (const char* id : {"slow", "a", "b", "c"}) {
-        plugins::TestCase t;
-        t.id = id;
-        unfinished.push_back(t);
-    }
+    std::vector<plugins::TestCase> unfinished = {tc("slow"), tc("a"), tc("b"), tc("c")};
     PlanInput est;
     auto r = plan_requeue(unfinished, {"slow"}, 1, 2, est);
     ASSERT_EQ(r.again.size(), 3u);  // the innocent in two halves, the suspect alone
@@ -238,13 +226,8 @@ TEST(Requeue, TheTestRunningAtTheDeadlineGoesBackAloneTheOthersWithoutBlame) {
 }
 
 TEST(Requeue, WithoutSuspectsTheTestsAreHalvedAndASerialGroupStaysWithItsSuspect) {
-    std::vector<plugins::TestCase> unfinished;
-    for (const char* id : {"a", "b", "c", "d"}) {
-        plugins::TestCase t;
-        t.id = id;
-        t.group = std::string(id) < "c" ? "serial:x" : "";
-        unfinished.push_back(t);
-    }
+    std::vector<plugins::TestCase> unfinished = {tc("a", 0, "serial:x"), tc("b", 1, "serial:x"), tc("c", 2),
+                                                 tc("d", 3)};
     PlanInput est;
     auto crash = plan_requeue(unfinished, {}, 1, 2, est);
     ASSERT_EQ(crash.again.size(), 2u);

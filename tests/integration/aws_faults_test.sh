@@ -85,24 +85,8 @@ pass "server errors: $WANT/$WANT passed in ${took}s; $calls Invoke calls for $in
 # hypertest exits 130 within 3 s.
 admin POST faults '{"slowMs":30000,"operations":["Invoke"]}' > /dev/null || fail "sigint: the emulator refused slowMs"
 rm -f hypertest.results.json
-log="$work/sigint.out"
-"$HT" invoke --quiet --grep "$GREP" --concurrency 4 >"$log" 2>&1 &
-pid=$!
-for _ in $(seq 1 300); do
-    grep -qF "[run:start]" "$log" && break
-    sleep 0.1
-done
-grep -qF "[run:start]" "$log" || { kill -9 "$pid"; fail "sigint: the run did not start: $(cat "$log")"; }
-sleep 1.5
-start=$(date +%s%N)
-kill -INT "$pid"
-set +e
-wait "$pid"
-rc=$?
-set -e
-elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+interrupt_ht 1.5 invoke --quiet --grep "$GREP" --concurrency 4
 admin DELETE faults > /dev/null
-out="$(cat "$log")"
 expect_rc 130 "sigint: interrupted invoke"
 (( elapsed_ms <= 3000 )) || fail "sigint: exit took ${elapsed_ms} ms after SIGINT (limit 3000): $out"
 [[ "$(json hypertest.results.json 'j.status')" == interrupted ]] || fail "sigint: results status is not interrupted"

@@ -3,29 +3,13 @@
 # results file written (status "interrupted", one status per test, some cancelled).
 source "$(dirname "$0")/faults_lib.sh"
 proj="$(fault_project)"
-log="$(mktemp)"
-trap 'rm -rf "$proj" "$log"' EXIT
+trap 'rm -rf "$proj"' EXIT
 cd "$proj"
 fault_config "$proj"
 
 run_ht deploy --quiet
 expect_rc 0 "deploy"
-"$HT" run --quiet --grep "@slow|@ok" >"$log" 2>&1 &
-pid=$!
-for _ in $(seq 1 300); do
-    grep -qF "[run:start]" "$log" && break
-    sleep 0.1
-done
-grep -qF "[run:start]" "$log" || { kill -9 "$pid"; fail "the run did not start: $(cat "$log")"; }
-sleep 2
-start=$(date +%s%N)
-kill -INT "$pid"
-set +e
-wait "$pid"
-rc=$?
-set -e
-elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-out="$(cat "$log")"
+interrupt_ht 2 run --quiet --grep "@slow|@ok"
 expect_rc 130 "interrupted run"
 (( elapsed_ms <= 3000 )) || fail "exit took ${elapsed_ms} ms after SIGINT (limit 3000); output: $out"
 [[ "$(json hypertest.results.json 'j.status')" == interrupted ]] || fail "results status is not interrupted"

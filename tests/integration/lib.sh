@@ -37,3 +37,28 @@ $out"
 }
 
 json() { node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')); console.log(eval(process.argv[2]))" "$@"; }
+
+# interrupt_ht <seconds> <args...>: runs hypertest in the background, sends SIGINT <seconds>
+# after it printed [run:start], and waits for it. Sets out, rc and elapsed_ms (SIGINT to exit).
+interrupt_ht() {
+    local delay="$1" log pid start
+    shift
+    log="$(mktemp)"
+    "$HT" "$@" >"$log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 300); do
+        grep -qF "[run:start]" "$log" && break
+        sleep 0.1
+    done
+    grep -qF "[run:start]" "$log" || { kill -9 "$pid"; fail "the run did not start: $(cat "$log")"; }
+    sleep "$delay"
+    start=$(date +%s%N)
+    kill -INT "$pid"
+    set +e
+    wait "$pid"
+    rc=$?
+    set -e
+    elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    out="$(cat "$log")"
+    rm -f "$log"
+}

@@ -100,6 +100,16 @@ TEST(FunctionHost, WarmEnvironmentServesTheNextInvocation) {
     EXPECT_NE(a.payload["requestId"], b.payload["requestId"]);
 }
 
+// Polls until `n` calls have ended or `limit` passes; the completions in the order they came.
+std::vector<InvokeCompletion> await_calls(Functions& fn, std::size_t n, milliseconds limit) {
+    std::vector<InvokeCompletion> done;
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (done.size() < n && std::chrono::steady_clock::now() < until) {
+        for (auto& c : fn.poll(milliseconds(50))) done.push_back(std::move(c));
+    }
+    return done;
+}
+
 TEST(FunctionHost, NeverRunsMoreThanConcurrencyEnvironments) {
     Host h(2);
     Functions& fn = h.functions();
@@ -109,16 +119,14 @@ TEST(FunctionHost, NeverRunsMoreThanConcurrencyEnvironments) {
     auto start = std::chrono::steady_clock::now();
     for (CallId id = 1; id <= 6; ++id) fn.start_invoke(id, {{"mode", "sleep"}, {"ms", 150}}, milliseconds(10000));
     EXPECT_EQ(fn.in_flight(), 6u);
-    while (ended.size() < 6 && std::chrono::steady_clock::now() - start < std::chrono::seconds(20)) {
-        for (auto& c : fn.poll(milliseconds(100))) {
-            EXPECT_TRUE(ended.insert(c.id).second) << "call " << c.id << " ended twice";
-            if (!c.response || c.response->function_error) {
-                ++errors;
-                continue;
-            }
-            if (c.response->init_ms > 0) ++cold;
-            pids.insert(c.response->payload["pid"].get<int>());
+    for (auto& c : await_calls(fn, 6, milliseconds(20000))) {
+        EXPECT_TRUE(ended.insert(c.id).second) << "call " << c.id << " ended twice";
+        if (!c.response || c.response->function_error) {
+            ++errors;
+            continue;
         }
+        if (c.response->init_ms > 0) ++cold;
+        pids.insert(c.response->payload["pid"].get<int>());
     }
     auto elapsed = std::chrono::steady_clock::now() - start;
     EXPECT_EQ(ended.size(), 6u);
@@ -137,14 +145,12 @@ TEST(FunctionHost, ShutdownEndsEveryInFlightCallAsAFailure) {
     auto start = std::chrono::steady_clock::now();
     fn.shutdown();
     std::set<CallId> ended;
-    while (ended.size() < 3 && std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
-        for (auto& c : fn.poll(milliseconds(50))) {
-            ended.insert(c.id);
-            bool failed = !c.response || c.response->function_error;
-            EXPECT_TRUE(failed) << "call " << c.id;
-            std::string why = c.response ? c.response->error_message : c.response.error().message;
-            EXPECT_NE(why.find("shut down"), std::string::npos) << why;
-        }
+    for (auto& c : await_calls(fn, 3, milliseconds(5000))) {
+        ended.insert(c.id);
+        bool failed = !c.response || c.response->function_error;
+        EXPECT_TRUE(failed) << "call " << c.id;
+        std::string why = c.response ? c.response->error_message : c.response.error().message;
+        EXPECT_NE(why.find("shut down"), std::string::npos) << why;
     }
     EXPECT_EQ(ended.size(), 3u);
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
