@@ -22,7 +22,14 @@ fi
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 for dir in examples/playwright tests/fixtures/playwright-statuses tools/aws-emulator; do
   if [[ -f "$here/$dir/package.json" ]]; then
-    # npm ci leaves node_modules/.package-lock.json behind: skip directories already installed.
-    (cd "$here/$dir" && { [[ -f node_modules/.package-lock.json ]] || npm ci --no-audit --no-fund --loglevel=error; })
+    # Skip a directory installed from this very lockfile (its hash is kept in node_modules);
+    # a changed lockfile is installed again.
+    (cd "$here/$dir" && {
+      sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+      if [[ "$(cat node_modules/.hypertest-lock-sha256 2>/dev/null)" != "$sum" ]]; then
+        npm ci --no-audit --no-fund --loglevel=error
+        echo "$sum" > node_modules/.hypertest-lock-sha256
+      fi
+    })
   fi
 done

@@ -1,4 +1,4 @@
-// Runs every SigV4 vector under HT_SHARED_DIR/testdata/sigv4 (both suite layouts and the S3
+// Runs every SigV4 vector under tests/data/sigv4 (both suite layouts and the S3
 // documentation example): canonical request, string to sign and Authorization must match exactly.
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path k_root = fs::path(HT_SHARED_DIR) / "testdata" / "sigv4";
+const fs::path k_root = fs::path(HT_SOURCE_DIR) / "tests" / "data" / "sigv4";
 
 enum class Layout { aws_c_auth, botocore, s3_doc };
 
