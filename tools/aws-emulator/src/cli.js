@@ -6,7 +6,7 @@ import { Emulator } from './emulator.js';
 
 const USAGE = 'usage: main.js --port P --state DIR --registry HOST:PORT [--registry-password X] [--region R] ' +
   '[--account-id ID] [--access-key K --secret-key S] [--bucket NAME]... [--setup FILE] [--update-ms MS] ' +
-  '[--init-timeout-ms MS] [--concurrency-limit N] [--web-identity-token T]';
+  '[--init-timeout-ms MS] [--concurrency-limit N] [--web-identity-token T] [--empty-account] [--role-propagation-ms MS]';
 
 const OPTIONS = {
   port: { type: 'string' }, state: { type: 'string' }, registry: { type: 'string' },
@@ -14,6 +14,7 @@ const OPTIONS = {
   'access-key': { type: 'string' }, 'secret-key': { type: 'string' }, bucket: { type: 'string', multiple: true },
   setup: { type: 'string' }, 'update-ms': { type: 'string' }, 'init-timeout-ms': { type: 'string' },
   'concurrency-limit': { type: 'string' }, 'web-identity-token': { type: 'string' }, help: { type: 'boolean' },
+  'empty-account': { type: 'boolean' }, 'role-propagation-ms': { type: 'string' },
 };
 
 function fail(message) {
@@ -44,6 +45,7 @@ function parse_options(argv) {
   if (Boolean(values['access-key']) !== Boolean(values['secret-key'])) fail('give --access-key and --secret-key together');
   const account_id = values['account-id'] || '123456789012';
   if (!/^\d{12}$/.test(account_id)) fail('--account-id must be 12 digits');
+  if (values['empty-account'] && values.bucket) fail('--empty-account starts without buckets: drop --bucket');
   return {
     port: int_option(values, 'port', 0, 0),
     state: values.state,
@@ -59,12 +61,17 @@ function parse_options(argv) {
     initTimeoutMs: int_option(values, 'init-timeout-ms', 10000, 1),
     concurrencyLimit: int_option(values, 'concurrency-limit', 1000, 1),
     webIdentityToken: values['web-identity-token'],
+    emptyAccount: Boolean(values['empty-account']),
+    rolePropagationMs: int_option(values, 'role-propagation-ms', 0, 0),
   };
 }
 
-// --setup FILE: {"credentials":[...], "buckets":["name"], "functions":[...], "faults":{...}}
+// --setup FILE: {"credentials":[...], "roles":[...], "ssoTokens":[...], "buckets":["name"],
+//   "functions":[...], "faults":{...}} (the objects the admin endpoints take)
 async function apply_setup(emulator, setup) {
   for (const cred of setup.credentials || []) emulator.credentials.add(cred);
+  for (const role of setup.roles || []) emulator.iam.create_role(role);
+  for (const token of setup.ssoTokens || []) emulator.sso.add(token);
   for (const name of setup.buckets || []) await emulator.s3.create_bucket(name);
   for (const fn of setup.functions || []) await emulator.functions.create(fn);
   if (setup.faults) emulator.faults.set(setup.faults);

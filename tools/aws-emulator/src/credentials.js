@@ -9,6 +9,7 @@ export class CredentialStore {
   constructor(account_id) {
     this.account_id = account_id;
     this.keys = new Map();
+    this.clock_offset_ms = 0; // admin settings clockOffsetSeconds: expiry is judged this far ahead
   }
 
   // {accessKeyId, secretAccessKey, sessionToken?, expired?, expiration?, arn?, userId?}
@@ -25,6 +26,7 @@ export class CredentialStore {
       expiration: entry.expiration ? new Date(entry.expiration) : null,
       arn: entry.arn || `arn:aws:iam::${this.account_id}:user/emulator`,
       userId: entry.userId || entry.accessKeyId,
+      chained: Boolean(entry.chained),
     };
     this.keys.set(cred.accessKeyId, cred);
     return cred;
@@ -42,14 +44,16 @@ export class CredentialStore {
   }
 
   is_expired(cred, now = new Date()) {
-    return cred.expired || (cred.expiration !== null && cred.expiration.getTime() <= now.getTime());
+    return cred.expired || (cred.expiration !== null && cred.expiration.getTime() <= now.getTime() + this.clock_offset_ms);
   }
 
-  // Temporary credentials for an assumed role (web identity, or a function's execution role).
-  mint_session(role_arn, session_name, duration_seconds) {
-    const role_name = role_arn.split('/').pop() || 'role';
-    const role_id = random_id('AROA', 17);
+  // Temporary credentials for an assumed role (STS AssumeRole*, SSO, or a function's execution
+  // role); they verify like any other key until they expire. {roleId, roleName} name an IAM role.
+  mint_session(role_arn, session_name, duration_seconds, { roleId, roleName } = {}) {
+    const role_name = roleName || role_arn.split('/').pop() || 'role';
+    const role_id = roleId || random_id('AROA', 17);
     return this.add({
+      chained: true,
       accessKeyId: random_id('ASIA', 16),
       secretAccessKey: random_secret(40),
       sessionToken: `EMULATOR${random_secret(120)}`,

@@ -1,27 +1,40 @@
 // The emulator's front door: one HTTP server for every AWS API (routed by the SigV4 credential
 // scope's service, or by path when unsigned) plus the test-only /_emulator admin API.
+// The account starts as before (a default execution role, --bucket buckets) or, with
+// emptyAccount, with nothing in it, for `hypertest setup` to provision.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { handle_admin } from './admin.js';
 import { CredentialStore } from './credentials.js';
+import { handle_ecr } from './ecr.js';
 import { Faults } from './faults.js';
 import { FunctionStore, LambdaError } from './functions.js';
+import { handle_iam, IAM_ACTIONS, IamStore, lambda_trust_policy } from './iam.js';
 import { RegistryClient } from './image.js';
 import { handle_lambda, lambda_operation } from './lambda_api.js';
 import { RequestLog } from './logs.js';
 import { PROTOCOL_OF_SERVICE, send_auth_error, send_error, send_server_error, send_throttle } from './protocols.js';
 import { Runtime } from './runtime.js';
 import { S3Backend, s3_operation } from './s3.js';
-import { handle_ecr, handle_quotas, handle_sts, json_target, sts_params } from './services.js';
+import { trust_allows } from './policy.js';
+import { handle_quotas, handle_sts, json_target, sts_params } from './services.js';
 import { parse_authorization, verify_request } from './sigv4.js';
+import { handle_sso, SSO_PATHS, SsoTokens } from './sso.js';
 import { parse_query, read_body, request_id, sleep } from './util.js';
+
+// The execution role functions made through the admin API default to (it exists in IAM unless
+// the account starts empty).
+export const DEFAULT_ROLE_NAME = 'hypertest-emulator';
+// Services whose requests are SigV4-verified (the SSO portal API is not signed).
+const SIGNED_SERVICES = new Set(['lambda', 'ecr', 'servicequotas', 'sts', 's3', 'iam']);
 
 const MAX_BODY = 1024 * 1024 * 1024;
 
 export class Emulator {
   // options: {port, state, registry, registryPassword, region, accountId, accessKey, secretKey,
-  //   buckets[], updateMs, initTimeoutMs, concurrencyLimit, webIdentityToken}
+  //   buckets[], updateMs, initTimeoutMs, concurrencyLimit, webIdentityToken, emptyAccount,
+  //   rolePropagationMs}
   constructor(options) {
     this.options = options;
     this.region = options.region;
@@ -30,8 +43,12 @@ export class Emulator {
     fs.mkdirSync(this.state_dir, { recursive: true });
     this.settings = {
       concurrencyLimit: options.concurrencyLimit, quotaApplied: true, registryPassword: options.registryPassword,
-      webIdentityToken: options.webIdentityToken || null, repositories: new Set(),
+      webIdentityToken: options.webIdentityToken || null, repositories: new Map(),
+      rolePropagationMs: options.rolePropagationMs || 0, emptyAccount: Boolean(options.emptyAccount),
     };
+    this.iam = new IamStore(this.account_id);
+    if (!options.emptyAccount) this.iam.create_role({ name: DEFAULT_ROLE_NAME, assumeRolePolicyDocument: lambda_trust_policy() });
+    this.sso = new SsoTokens(this.account_id);
     this.credentials = new CredentialStore(this.account_id);
     this.credentials.add({ accessKeyId: options.accessKey, secretAccessKey: options.secretKey });
     this.faults = new Faults();
@@ -43,6 +60,8 @@ export class Emulator {
       credentials: this.credentials, faults: this.faults, init_timeout_ms: options.initTimeoutMs,
       account_concurrency: options.concurrencyLimit, endpoint_url: () => this.url });
     this.functions.on_image_switch = (fn) => this.runtime.recycle(fn);
+    this.functions.on_delete = (fn) => this.runtime.remove(fn);
+    this.functions.can_assume = (arn) => this.lambda_can_assume(arn);
     this.s3 = new S3Backend();
     this.log = new RequestLog(path.join(this.state_dir, 'requests.jsonl'));
   }
@@ -52,8 +71,17 @@ export class Emulator {
     this.registry.auth = password ? `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}` : null;
   }
 
+  // Lambda's check of a function's execution role: it exists (and has propagated), and its trust
+  // policy lets lambda.amazonaws.com assume it.
+  lambda_can_assume(arn) {
+    const role = this.iam.role_by_arn(arn);
+    if (!role || Date.now() - role.created.getTime() < this.settings.rolePropagationMs) return false;
+    return trust_allows(role.trust, { principal: { type: 'Service', name: 'lambda.amazonaws.com' }, action: 'sts:AssumeRole',
+      account_id: this.account_id });
+  }
+
   async start() {
-    await this.s3.start(path.join(this.state_dir, 's3'), this.options.buckets || []);
+    await this.s3.start(path.join(this.state_dir, 's3'), this.options.buckets || [], this.region);
     this.server = http.createServer((req, res) => this.handle(req, res).catch((e) => {
       process.stderr.write(`aws-emulator: ${req.method} ${req.url}: ${e.stack}\n`);
       if (!res.headersSent) send_error(res, 'rest-json', 500, 'ServiceException', e.message);
@@ -78,19 +106,22 @@ export class Emulator {
   }
 
   // Signing name of an unsigned request, from its shape.
-  guess_service(req, url_path) {
+  guess_service(req, url_path, body, raw_query) {
     if (/^\/20\d\d-\d\d-\d\d\//.test(url_path)) return 'lambda';
     const { prefix } = json_target(req);
     if (prefix.startsWith('AmazonEC2ContainerRegistry')) return 'ecr';
     if (prefix.startsWith('ServiceQuotas')) return 'servicequotas';
-    if (url_path === '/' && (req.method === 'POST' || /(^|&)Action=/.test(req.url.split('?')[1] || ''))) return 'sts';
+    if (url_path === '/' && (req.method === 'POST' || /(^|&)Action=/.test(raw_query))) {
+      return IAM_ACTIONS.has(sts_params(req, body, raw_query).Action) ? 'iam' : 'sts';
+    }
     return 's3';
   }
 
   operation(service, req, url_path, query, body) {
     if (service === 'lambda') return lambda_operation(req.method, url_path)?.operation || 'Unknown';
     if (service === 'ecr' || service === 'servicequotas') return json_target(req).operation || 'Unknown';
-    if (service === 'sts') return sts_params(req, body, req.url.split('?')[1] || '').Action || 'Unknown';
+    if (service === 'sts' || service === 'iam') return sts_params(req, body, req.url.split('?')[1] || '').Action || 'Unknown';
+    if (service === 'sso') return /^\/federation\/credentials\/?$/.test(url_path) ? 'GetRoleCredentials' : 'Unknown';
     return s3_operation(req.method, url_path, query, req.headers);
   }
 
@@ -103,30 +134,34 @@ export class Emulator {
     if (url_path.startsWith('/_emulator/')) return handle_admin(this, req, res, url_path);
 
     const auth = parse_authorization(req.headers.authorization);
-    const service = auth && auth.service in PROTOCOL_OF_SERVICE ? auth.service : this.guess_service(req, url_path);
-    const protocol = PROTOCOL_OF_SERVICE[service];
     let body;
     try {
       body = await read_body(req, MAX_BODY);
     } catch (e) {
       if (!e.tooLarge) throw e;
-      return send_error(res, protocol, 413, 'RequestEntityTooLargeException', 'request body too large');
+      const guess = auth && SIGNED_SERVICES.has(auth.service) ? auth.service : 's3';
+      return send_error(res, PROTOCOL_OF_SERVICE[guess], 413, 'RequestEntityTooLargeException', 'request body too large');
     }
+    const service = SSO_PATHS.test(url_path) ? 'sso'
+      : auth && SIGNED_SERVICES.has(auth.service) ? auth.service : this.guess_service(req, url_path, body, raw_query);
+    const protocol = PROTOCOL_OF_SERVICE[service];
     const operation = this.operation(service, req, url_path, query, body);
     const entry = { method: req.method, path: req.url, service, operation, accessKeyId: auth?.accessKeyId ?? null,
       signed: Boolean(req.headers.authorization), signatureOk: false, requestId: res.emulator_request_id };
     res.on('close', () => this.log.write({ ...entry, status: res.headersSent ? res.statusCode : null,
       ...(res.emulator_error ? { error: res.emulator_error } : {}) }));
 
-    if (auth && !(auth.service in PROTOCOL_OF_SERVICE)) {
+    if (auth && service !== 'sso' && !SIGNED_SERVICES.has(auth.service)) {
       return send_auth_error(res, protocol, 'mismatch', `Credential should be scoped to correct service: '${auth.service}' is not emulated.`);
     }
     let verdict;
-    if (!req.headers.authorization && service === 'sts' && operation === 'AssumeRoleWithWebIdentity') {
+    if ((!req.headers.authorization && service === 'sts' && operation === 'AssumeRoleWithWebIdentity') || service === 'sso') {
       verdict = { ok: true };
       entry.signatureOk = null;
     } else {
-      verdict = await verify_request(req, body, { credentials: this.credentials, region: this.region });
+      // IAM is global: its requests are signed for us-east-1 whatever the emulator's region.
+      const regions = service === 'iam' ? [this.region, 'us-east-1'] : [this.region];
+      verdict = await verify_request(req, body, { credentials: this.credentials, region: regions });
       entry.signatureOk = verdict.ok;
       if (!verdict.ok) {
         if (verdict.canonicalRequest) entry.canonicalRequest = verdict.canonicalRequest;
@@ -147,8 +182,9 @@ export class Emulator {
     if (fault === 'throttle') return send_throttle(res, service, this.faults.knobs.throttleReason);
     if (fault === 'server') return send_server_error(res, service);
 
-    const ctx = { req, res, body, url_path, query, settings: this.settings, account_id: this.account_id, region: this.region,
-      registry_host: this.options.registry, functions: this.functions, runtime: this.runtime, credentials: this.credentials };
+    const ctx = { req, res, body, url_path, query, operation, settings: this.settings, account_id: this.account_id, region: this.region,
+      registry_host: this.options.registry, registry: this.registry, functions: this.functions, runtime: this.runtime,
+      credentials: this.credentials, iam: this.iam, sso: this.sso };
     if (service === 'lambda') {
       try {
         return await handle_lambda(ctx);
@@ -162,10 +198,12 @@ export class Emulator {
     if (service === 'sts') {
       return handle_sts({ ...ctx, params: sts_params(req, body, raw_query), credential: verdict.credential });
     }
-    return this.handle_s3(req, res, body, verdict);
+    if (service === 'iam') return handle_iam({ ...ctx, params: sts_params(req, body, raw_query) });
+    if (service === 'sso') return handle_sso(ctx);
+    return this.handle_s3(req, res, body, verdict, url_path, query, operation);
   }
 
-  async handle_s3(req, res, body, verdict) {
+  async handle_s3(req, res, body, verdict, url_path, query, operation) {
     let payload = body;
     const mode = req.headers['x-amz-content-sha256'];
     if (!mode) return send_error(res, 's3', 400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
@@ -174,6 +212,7 @@ export class Emulator {
       if (decoded.error) return send_error(res, 's3', decoded.error[0] === 'SignatureDoesNotMatch' ? 403 : 400, ...decoded.error);
       payload = decoded.body;
     }
+    if (await this.s3.control.handle(req, res, payload, url_path, query, operation)) return undefined;
     return this.s3.forward(req, res, payload, verdict.auth);
   }
 }

@@ -9,7 +9,7 @@
 //   functionError        {errorType, errorMessage} or true: Invoke answers Unhandled without running
 //   functionErrorRate    0..1 chance to apply functionError (default 1)
 //   invokeTimeoutOverride seconds: used instead of each function's Timeout
-//   services             only these signing names (lambda, ecr, s3, sts, servicequotas)
+//   services             only these signing names (lambda, ecr, s3, sts, servicequotas, iam, sso)
 //   operations           only these operation names (Invoke, GetFunction, PutObject, ...)
 //   maxFaults            stop injecting after this many faults (throttle/5xx/drop/functionError)
 import { seeded_rng } from './util.js';

@@ -103,6 +103,33 @@ export class RegistryClient {
     return { digest, mediaType: media_type, manifest, config };
   }
 
+  // The repository's tags ([] when the registry does not know the repository), or null when
+  // the registry cannot be reached (ECR DeleteRepository then treats the repository as empty).
+  async tags(repo) {
+    let res;
+    try {
+      res = await this.get(`/v2/${repo}/tags/list`);
+    } catch {
+      return null;
+    }
+    if (res.status === 404) return [];
+    if (!res.ok) return null;
+    const body = await res.json().catch(() => ({}));
+    return Array.isArray(body.tags) ? body.tags : [];
+  }
+
+  // Deletes every tagged manifest of a repository (ECR DeleteRepository with force).
+  async delete_images(repo) {
+    for (const tag of (await this.tags(repo)) || []) {
+      const head = await fetch(`${this.base}/v2/${repo}/manifests/${tag}`, { method: 'HEAD',
+        headers: { Accept: ACCEPT, ...(this.auth ? { Authorization: this.auth } : {}) } }).catch(() => null);
+      const digest = head?.headers.get('docker-content-digest');
+      if (!digest) continue;
+      await fetch(`${this.base}/v2/${repo}/manifests/${digest}`, { method: 'DELETE',
+        headers: this.auth ? { Authorization: this.auth } : {} }).catch(() => null);
+    }
+  }
+
   // Downloads a blob into the cache (once), verifying size and digest; returns its path.
   async blob(repo, descriptor) {
     const m = /^sha256:([0-9a-f]{64})$/.exec(descriptor.digest || '');

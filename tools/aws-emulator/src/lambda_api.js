@@ -6,7 +6,9 @@ const MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
 const MAX_ASYNC_PAYLOAD = 256 * 1024;
 const FN = '([^/]+)';
 const ROUTES = [
+  ['POST', /^\/2015-03-31\/functions\/?$/, 'CreateFunction'],
   ['GET', new RegExp(`^/2015-03-31/functions/${FN}/?$`), 'GetFunction'],
+  ['DELETE', new RegExp(`^/2015-03-31/functions/${FN}/?$`), 'DeleteFunction'],
   ['GET', new RegExp(`^/2015-03-31/functions/${FN}/configuration/?$`), 'GetFunctionConfiguration'],
   ['PUT', new RegExp(`^/2015-03-31/functions/${FN}/configuration/?$`), 'UpdateFunctionConfiguration'],
   ['PUT', new RegExp(`^/2015-03-31/functions/${FN}/code/?$`), 'UpdateFunctionCode'],
@@ -48,12 +50,19 @@ export async function handle_lambda({ req, res, body, url_path, query, functions
       AccountUsage: { TotalCodeSize: 0, FunctionCount: functions.functions.size },
     });
   }
+  if (operation === 'CreateFunction') {
+    const fn = await functions.create_from_api(parse_json_body(body));
+    return send_json(res, 201, functions.configuration(fn));
+  }
   const fn = functions.lookup(route.name, query.Qualifier);
   switch (operation) {
     case 'GetFunction':
       return send_json(res, 200, functions.get_function(fn));
     case 'GetFunctionConfiguration':
       return send_json(res, 200, functions.configuration(fn));
+    case 'DeleteFunction':
+      functions.delete(fn);
+      return send(res, 204, {});
     case 'UpdateFunctionConfiguration':
       functions.update_configuration(fn, parse_json_body(body));
       return send_json(res, 200, functions.configuration(fn));
@@ -81,6 +90,10 @@ export async function handle_lambda({ req, res, body, url_path, query, functions
 }
 
 async function invoke(req, res, body, fn, runtime) {
+  if (fn.state === 'Pending') {
+    throw new LambdaError(409, 'ResourceConflictException',
+      'The operation cannot be performed at this time. The function is currently in the following state: Pending');
+  }
   const type = req.headers['x-amz-invocation-type'] || 'RequestResponse';
   const tail = (req.headers['x-amz-log-type'] || 'None') === 'Tail';
   if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {

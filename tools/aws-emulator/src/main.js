@@ -3,7 +3,7 @@
 //   node src/main.js --port P --state DIR --registry 127.0.0.1:5000 [--registry-password X]
 //     [--region us-east-1] [--account-id 123456789012] [--access-key K --secret-key S]
 //     [--bucket NAME]... [--setup FILE] [--update-ms 300] [--init-timeout-ms 10000]
-//     [--concurrency-limit 1000] [--web-identity-token T]
+//     [--concurrency-limit 1000] [--web-identity-token T] [--empty-account] [--role-propagation-ms 0]
 import { spawn } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
 

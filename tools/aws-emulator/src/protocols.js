@@ -1,12 +1,15 @@
 // Error responses in each AWS wire protocol the emulator speaks:
 //   rest-json (Lambda): x-amzn-ErrorType header + JSON {"message", "Type", ...}
 //   json (ECR, Service Quotas; JSON 1.1): JSON {"__type", "message"} (+ x-amzn-ErrorType)
-//   query (STS): XML <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>
+//   query (STS), query-iam (IAM, its own namespace): XML
+//     <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>
 //   s3 (rest-xml): XML <Error><Code/><Message/>...<RequestId/></Error>
 import { send, send_json, xml_escape, request_id } from './util.js';
 
-export const PROTOCOL_OF_SERVICE = { lambda: 'rest-json', ecr: 'json', servicequotas: 'json', sts: 'query', s3: 's3' };
-const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+// sso is the IAM Identity Center portal API (GetRoleCredentials), which is not SigV4-signed.
+export const PROTOCOL_OF_SERVICE = { lambda: 'rest-json', ecr: 'json', servicequotas: 'json', sts: 'query', s3: 's3',
+  iam: 'query-iam', sso: 'rest-json' };
+const QUERY_NS = { query: 'https://sts.amazonaws.com/doc/2011-06-15/', 'query-iam': 'https://iam.amazonaws.com/doc/2010-05-08/' };
 
 export function send_error(res, protocol, status, code, message, extra = {}, headers = {}) {
   const rid = res.emulator_request_id || request_id();
@@ -17,9 +20,9 @@ export function send_error(res, protocol, status, code, message, extra = {}, hea
   } else if (protocol === 'json') {
     send(res, status, { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-ErrorType': code, 'x-amzn-RequestId': rid, ...headers },
       JSON.stringify({ __type: code, message, ...extra }));
-  } else if (protocol === 'query') {
+  } else if (protocol in QUERY_NS) {
     const type = status >= 500 ? 'Receiver' : 'Sender';
-    const body = `<ErrorResponse xmlns="${STS_NS}">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${xml_escape(code)}</Code>\n` +
+    const body = `<ErrorResponse xmlns="${QUERY_NS[protocol]}">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${xml_escape(code)}</Code>\n` +
       `    <Message>${xml_escape(message)}</Message>\n  </Error>\n  <RequestId>${rid}</RequestId>\n</ErrorResponse>\n`;
     send(res, status, { 'Content-Type': 'text/xml', 'x-amzn-RequestId': rid, ...headers }, body);
   } else {
@@ -54,7 +57,7 @@ const AUTH = {
 };
 
 export function send_auth_error(res, protocol, kind, message, s3_extra = {}) {
-  const [status, code] = AUTH[kind][protocol];
+  const [status, code] = AUTH[kind][protocol === 'query-iam' ? 'query' : protocol];
   send_error(res, protocol, status, code, message, protocol === 's3' ? s3_extra : {});
 }
 
@@ -68,8 +71,10 @@ export function send_throttle(res, service, reason) {
     send_error(res, protocol, 400, 'ThrottlingException', 'Rate exceeded');
   } else if (service === 'servicequotas') {
     send_error(res, protocol, 400, 'TooManyRequestsException', 'Rate exceeded');
-  } else if (service === 'sts') {
+  } else if (service === 'sts' || service === 'iam') {
     send_error(res, protocol, 400, 'Throttling', 'Rate exceeded');
+  } else if (service === 'sso') {
+    send_error(res, protocol, 429, 'TooManyRequestsException', 'Rate exceeded');
   } else {
     send_error(res, protocol, 503, 'SlowDown', 'Please reduce your request rate.');
   }
@@ -78,6 +83,6 @@ export function send_throttle(res, service, reason) {
 export function send_server_error(res, service) {
   const protocol = PROTOCOL_OF_SERVICE[service];
   const code = { lambda: 'ServiceException', ecr: 'ServerException', servicequotas: 'ServiceException',
-    sts: 'InternalFailure', s3: 'InternalError' }[service];
+    sts: 'InternalFailure', s3: 'InternalError', iam: 'ServiceFailure', sso: 'InternalServerException' }[service];
   send_error(res, protocol, 500, code, 'We encountered an internal error. Please try again.');
 }

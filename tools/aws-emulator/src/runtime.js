@@ -90,11 +90,22 @@ export class Runtime {
 
   role_credentials(fn) {
     let cred = this.roles.get(fn.name);
-    if (!cred || this.credentials.is_expired(cred, new Date(Date.now() + 60_000))) {
+    if (!cred || cred.roleArn !== fn.role || this.credentials.is_expired(cred, new Date(Date.now() + 60_000))) {
       cred = this.credentials.mint_session(fn.role, fn.name, 12 * 3600);
+      cred.roleArn = fn.role;
       this.roles.set(fn.name, cred);
     }
     return cred;
+  }
+
+  // DeleteFunction: every environment of the function is killed, busy or not.
+  remove(fn) {
+    for (const env of this.envs.get(fn.name) || []) {
+      env.stale = true;
+      env.kill('deleted');
+    }
+    this.envs.delete(fn.name);
+    this.roles.delete(fn.name);
   }
 
   start(fn) {

@@ -1,10 +1,12 @@
 // S3 through s3rver (in-process, on an internal port): requests are forwarded only after the
 // emulator verified their signature. aws-chunked bodies are decoded first (s3rver does not
 // understand them); signed chunks are verified with the same signer.
+import fs from 'node:fs';
 import http from 'node:http';
 import S3rver from 's3rver';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { BucketControl, bucket_config_operation } from './s3_buckets.js';
 import { parse_amz_date } from './sigv4.js';
 import { sha256_hex } from './util.js';
 
@@ -15,6 +17,11 @@ export function s3_operation(method, url_path, query, headers) {
   const has_key = parts.length > 1;
   if (parts.length === 0) return 'ListBuckets';
   if (!has_key) {
+    const config_op = bucket_config_operation(method, query);
+    if (config_op) return config_op;
+    if (method === 'POST' && 'delete' in query) return 'DeleteObjects';
+    const sub = Object.keys(query).find((k) => k !== 'x-id');
+    if (sub && (method === 'PUT' || method === 'DELETE')) return `${method === 'PUT' ? 'Put' : 'Delete'}Bucket${sub[0].toUpperCase()}${sub.slice(1)}`;
     if (method === 'GET') return query['list-type'] === '2' ? 'ListObjectsV2' : 'uploads' in query ? 'ListMultipartUploads' : 'ListObjects';
     return { PUT: 'CreateBucket', HEAD: 'HeadBucket', DELETE: 'DeleteBucket', POST: 'DeleteObjects' }[method] || 'Unknown';
   }
@@ -26,15 +33,17 @@ export function s3_operation(method, url_path, query, headers) {
 }
 
 export class S3Backend {
-  async start(directory, buckets) {
+  async start(directory, buckets, region) {
+    fs.mkdirSync(directory, { recursive: true }); // s3rver's ListBuckets needs it, buckets or not
     this.server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory,
       configureBuckets: buckets.map((name) => ({ name })) });
     const address = await this.server.run();
     this.port = address.port;
+    this.control = new BucketControl({ store: this.server.store, region });
   }
 
   async create_bucket(name) {
-    await this.server.store.putBucket(name);
+    await this.control.create_bucket(name);
   }
 
   async close() {

@@ -1,5 +1,6 @@
-// ECR (JSON 1.1), STS (query API, XML) and Service Quotas (JSON 1.1).
+// STS (query API, XML) and Service Quotas (JSON 1.1); ECR is in ecr.js, IAM in iam.js.
 import { send_error } from './protocols.js';
+import { caller_principal, trust_allows } from './policy.js';
 import { iso_seconds, parse_form, parse_query, send, xml_escape } from './util.js';
 
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -22,40 +23,6 @@ function json_body(body) {
 
 function send_json11(res, value) {
   send(res, 200, { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': res.emulator_request_id }, JSON.stringify(value));
-}
-
-// ---- ECR ----
-export function handle_ecr({ req, res, body, settings, registry_host, account_id, region }) {
-  const { operation } = json_target(req);
-  const input = json_body(body);
-  if (input === null) return send_error(res, 'json', 400, 'SerializationException', 'the request body is not JSON');
-  if (operation === 'GetAuthorizationToken') {
-    const token = Buffer.from(`AWS:${settings.registryPassword}`).toString('base64');
-    return send_json11(res, { authorizationData: [{
-      authorizationToken: token,
-      expiresAt: Math.floor(Date.now() / 1000) + 12 * 3600,
-      proxyEndpoint: `http://${registry_host}`,
-    }] });
-  }
-  if (operation === 'DescribeRepositories' || operation === 'CreateRepository') {
-    const names = operation === 'CreateRepository' ? [input.repositoryName] : input.repositoryNames || [...settings.repositories];
-    const repos = [];
-    for (const name of names) {
-      if (typeof name !== 'string' || !name) return send_error(res, 'json', 400, 'InvalidParameterException', 'repositoryName is required');
-      if (operation === 'CreateRepository') {
-        if (settings.repositories.has(name)) {
-          return send_error(res, 'json', 400, 'RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${account_id}'`);
-        }
-        settings.repositories.add(name);
-      } else if (!settings.repositories.has(name)) {
-        return send_error(res, 'json', 400, 'RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${account_id}'`);
-      }
-      repos.push({ repositoryArn: `arn:aws:ecr:${region}:${account_id}:repository/${name}`, registryId: account_id,
-        repositoryName: name, repositoryUri: `${registry_host}/${name}`, createdAt: 0, imageTagMutability: 'MUTABLE' });
-    }
-    return send_json11(res, operation === 'CreateRepository' ? { repository: repos[0] } : { repositories: repos });
-  }
-  return send_error(res, 'json', 400, 'UnknownOperationException', `Unknown operation ${req.headers['x-amz-target'] || '(no X-Amz-Target)'}`);
 }
 
 // ---- Service Quotas ----
@@ -93,34 +60,90 @@ function sts_xml(res, action, result) {
     `  <ResponseMetadata>\n    <RequestId>${rid}</RequestId>\n  </ResponseMetadata>\n</${action}Response>\n`);
 }
 
-export function handle_sts({ res, params, credential, credentials, account_id, settings }) {
+function credentials_xml(cred) {
+  return '    <Credentials>\n' +
+    `      <AccessKeyId>${cred.accessKeyId}</AccessKeyId>\n      <SecretAccessKey>${xml_escape(cred.secretAccessKey)}</SecretAccessKey>\n` +
+    `      <SessionToken>${xml_escape(cred.sessionToken)}</SessionToken>\n      <Expiration>${iso_seconds(cred.expiration)}</Expiration>\n` +
+    '    </Credentials>\n';
+}
+
+function assumed_user_xml(cred) {
+  return `    <AssumedRoleUser>\n      <Arn>${xml_escape(cred.arn)}</Arn>\n      <AssumedRoleId>${xml_escape(cred.userId)}</AssumedRoleId>\n    </AssumedRoleUser>\n`;
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+
+function sts_validation(field, value, constraint) {
+  return `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: ${constraint}`;
+}
+
+// -> an error [status, code, message] or null
+function check_assume_params(params) {
+  for (const field of ['RoleArn', 'RoleSessionName']) {
+    if (!params[field]) return [400, 'ValidationError', `1 validation error detected: Value null at '${field[0].toLowerCase()}${field.slice(1)}' failed to satisfy constraint: Member must not be null`];
+  }
+  if (!ROLE_ARN.test(params.RoleArn)) return [400, 'ValidationError', `${params.RoleArn} is not a valid role ARN`];
+  if (params.RoleSessionName.length < 2 || params.RoleSessionName.length > 64) {
+    return [400, 'ValidationError', sts_validation('roleSessionName', params.RoleSessionName, 'Member must have length between 2 and 64')];
+  }
+  if (!SESSION_NAME.test(params.RoleSessionName)) {
+    return [400, 'ValidationError', sts_validation('roleSessionName', params.RoleSessionName, 'Member must satisfy regular expression pattern: [\\w+=,.@-]*')];
+  }
+  const duration = Number(params.DurationSeconds || 3600);
+  if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {
+    return [400, 'ValidationError', sts_validation('durationSeconds', params.DurationSeconds, 'Member must have value less than or equal to 43200 and greater than or equal to 900')];
+  }
+  return null;
+}
+
+// STS: GetCallerIdentity; AssumeRole (signed: the role must exist in IAM and its trust policy
+// must let the caller in, ExternalId conditions included); AssumeRoleWithWebIdentity (unsigned;
+// any non-empty token unless settings.webIdentityToken pins one; the role need not exist).
+export function handle_sts({ res, params, credential, credentials, account_id, settings, iam }) {
+  const fail = ([status, code, message]) => send_error(res, 'query', status, code, message);
   if (params.Action === 'GetCallerIdentity') {
     return sts_xml(res, 'GetCallerIdentity', `    <Arn>${xml_escape(credential.arn)}</Arn>\n` +
       `    <UserId>${xml_escape(credential.userId)}</UserId>\n    <Account>${account_id}</Account>\n`);
   }
-  if (params.Action === 'AssumeRoleWithWebIdentity') {
-    for (const field of ['RoleArn', 'RoleSessionName', 'WebIdentityToken']) {
-      if (!params[field]) return send_error(res, 'query', 400, 'ValidationError', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
+  if (params.Action === 'AssumeRole') {
+    const problem = check_assume_params(params);
+    if (problem) return fail(problem);
+    if (params.ExternalId !== undefined && !EXTERNAL_ID.test(params.ExternalId)) {
+      return fail([400, 'ValidationError', sts_validation('externalId', params.ExternalId, 'Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*')]);
     }
-    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(params.RoleArn)) {
-      return send_error(res, 'query', 400, 'ValidationError', `${params.RoleArn} is not a valid role ARN`);
-    }
-    if (settings.webIdentityToken && params.WebIdentityToken !== settings.webIdentityToken) {
-      return send_error(res, 'query', 400, 'InvalidIdentityToken', 'Couldn\'t retrieve verification key from your identity provider');
-    }
+    const denied = [403, 'AccessDenied', `User: ${credential.arn} is not authorized to perform: sts:AssumeRole on resource: ${params.RoleArn}`];
+    const role = iam.role_by_arn(params.RoleArn);
+    if (!role) return fail(denied);
+    const allowed = trust_allows(role.trust, { principal: caller_principal(credential.arn, account_id), action: 'sts:AssumeRole',
+      account_id, externalId: params.ExternalId });
+    if (!allowed) return fail(denied);
     const duration = Number(params.DurationSeconds || 3600);
-    if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {
-      return send_error(res, 'query', 400, 'ValidationError', 'DurationSeconds must be between 900 and 43200');
+    if (credential.chained && duration > 3600) {
+      return fail([400, 'ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.']);
     }
-    const cred = credentials.mint_session(params.RoleArn, params.RoleSessionName, duration);
-    return sts_xml(res, 'AssumeRoleWithWebIdentity',
-      '    <Credentials>\n' +
-      `      <AccessKeyId>${cred.accessKeyId}</AccessKeyId>\n      <SecretAccessKey>${xml_escape(cred.secretAccessKey)}</SecretAccessKey>\n` +
-      `      <SessionToken>${xml_escape(cred.sessionToken)}</SessionToken>\n      <Expiration>${iso_seconds(cred.expiration)}</Expiration>\n` +
-      '    </Credentials>\n' +
-      `    <SubjectFromWebIdentityToken>emulator-subject</SubjectFromWebIdentityToken>\n` +
-      `    <AssumedRoleUser>\n      <Arn>${xml_escape(cred.arn)}</Arn>\n      <AssumedRoleId>${xml_escape(cred.userId)}</AssumedRoleId>\n    </AssumedRoleUser>\n` +
+    if (duration > role.maxSessionDuration) {
+      return fail([400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.']);
+    }
+    const cred = credentials.mint_session(role.arn, params.RoleSessionName, duration, { roleId: role.id, roleName: role.name });
+    return sts_xml(res, 'AssumeRole', credentials_xml(cred) + assumed_user_xml(cred) + '    <PackedPolicySize>0</PackedPolicySize>\n');
+  }
+  if (params.Action === 'AssumeRoleWithWebIdentity') {
+    if (!params.WebIdentityToken) {
+      return fail([400, 'ValidationError', '1 validation error detected: Value null at \'webIdentityToken\' failed to satisfy constraint: Member must not be null']);
+    }
+    const problem = check_assume_params(params);
+    if (problem) return fail(problem);
+    if (settings.webIdentityToken && params.WebIdentityToken !== settings.webIdentityToken) {
+      return fail([400, 'InvalidIdentityToken', 'Couldn\'t retrieve verification key from your identity provider']);
+    }
+    const role = iam.role_by_arn(params.RoleArn);
+    const cred = credentials.mint_session(params.RoleArn, params.RoleSessionName, Number(params.DurationSeconds || 3600),
+      role ? { roleId: role.id, roleName: role.name } : {});
+    return sts_xml(res, 'AssumeRoleWithWebIdentity', credentials_xml(cred) +
+      '    <SubjectFromWebIdentityToken>emulator-subject</SubjectFromWebIdentityToken>\n' + assumed_user_xml(cred) +
       '    <Provider>emulator</Provider>\n    <Audience>sts.amazonaws.com</Audience>\n');
   }
-  return send_error(res, 'query', 400, 'InvalidAction', `Could not find operation ${params.Action || '(no Action)'} for version ${params.Version || '(none)'}`);
+  return fail([400, 'InvalidAction', `Could not find operation ${params.Action || '(no Action)'} for version ${params.Version || '(none)'}`]);
 }

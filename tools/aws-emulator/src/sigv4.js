@@ -48,7 +48,8 @@ function equal_hex(a, b) {
 }
 
 // Returns {ok:true, auth, credential} or {ok:false, kind, message, auth?, canonicalRequest?,
-// stringToSign?}. kind names a row of protocols.js's AUTH table.
+// stringToSign?}. kind names a row of protocols.js's AUTH table. region: one region or the list of
+// regions the service accepts (IAM: the emulator's and us-east-1).
 export async function verify_request(req, body, { credentials, region, now = new Date() }) {
   const auth = parse_authorization(req.headers.authorization);
   if (!req.headers.authorization) return { ok: false, kind: 'missing', message: 'Missing Authentication Token' };
@@ -69,9 +70,10 @@ export async function verify_request(req, body, { credentials, region, now = new
   if (credentials.is_expired(cred, now)) {
     return { ok: false, kind: 'expired', message: 'The security token included in the request is expired', auth };
   }
-  if (auth.region !== region) {
-    return { ok: false, kind: 'region', auth, region_expected: region,
-      message: `Credential should be scoped to a valid region: '${auth.region}' is wrong; expecting '${region}'.` };
+  const regions = Array.isArray(region) ? region : [region];
+  if (!regions.includes(auth.region)) {
+    return { ok: false, kind: 'region', auth, region_expected: regions[0],
+      message: `Credential should be scoped to a valid region: '${auth.region}' is wrong; expecting '${regions[0]}'.` };
   }
   if (!auth.signedHeaders.includes('host')) {
     return { ok: false, kind: 'mismatch', auth, message: '\'Host\' must be a \'SignedHeader\' in the AWS Authorization.' };

@@ -47,7 +47,7 @@ async function main() {
       for (const line of event.lines || []) console.log(line);
       const env = {};
       for (const k of ['AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_TIMEOUT', 'AWS_REGION',
-        'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL', 'IMAGE_MARKER', 'LAMBDA_TASK_ROOT']) {
+        'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL', 'IMAGE_MARKER', 'LAMBDA_TASK_ROOT', 'HT_MODE']) {
         env[k] = process.env[k];
       }
       await respond({
