@@ -5,7 +5,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 debs=(cmake g++ make pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
   libcli11-dev libarchive-dev zlib1g-dev libcpp-httplib-dev libgtest-dev libgmock-dev
-  chromium bubblewrap docker-registry skopeo apache2-utils)
+  chromium bubblewrap passt docker-registry skopeo apache2-utils)
 
 missing=()
 for p in "${debs[@]}"; do
@@ -20,7 +20,8 @@ fi
 
 # JS side: pinned in package-lock.json files; never downloads a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-for dir in examples/playwright tests/fixtures/playwright-statuses tools/aws-emulator; do
+for dir in examples/playwright tests/fixtures/playwright-statuses tests/fixtures/playwright-realworld \
+    tools/aws-emulator tools/cloudformation; do
   if [[ -f "$here/$dir/package.json" ]]; then
     # Skip a directory installed from this very lockfile (its hash is kept in node_modules);
     # a changed lockfile is installed again.

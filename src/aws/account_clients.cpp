@@ -1,6 +1,7 @@
 #include "aws/account_clients.hpp"
 
 #include "aws/xml.hpp"
+#include "util/base64.hpp"
 #include "util/strings.hpp"
 
 namespace hypertest::aws {
@@ -22,7 +23,7 @@ util::Result<EcrAuthorization> ecr_get_authorization_token(const ServiceConfig& 
         return util::make_error("ECR GetAuthorizationToken returned no authorizationData");
     }
     std::string token = json_get<std::string>(data[0], "authorizationToken", "");
-    auto decoded = base64_decode(token);
+    auto decoded = util::base64_decode(token);
     auto colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon == std::string::npos) {
         return util::make_error(

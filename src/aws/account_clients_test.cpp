@@ -7,6 +7,7 @@
 
 #include "aws/test_server.hpp"
 #include "aws/test_support.hpp"
+#include "util/base64.hpp"
 
 namespace hypertest::aws {
 namespace {
@@ -19,7 +20,7 @@ TEST(EcrAuthorizationToken, SendsJson11AndDecodesBasicCredentials) {
     server.post("/", [](const httplib::Request&, httplib::Response& res) {
         res.set_content(
             R"({"authorizationData":[{"authorizationToken":")" +
-                base64_encode("AWS:eyJwYXlsb2FkIjoi+/=") +
+                util::base64_encode("AWS:eyJwYXlsb2FkIjoi+/=") +
                 R"(","expiresAt":1.700043200E9,"proxyEndpoint":"https://123456789012.dkr.ecr.us-east-1.amazonaws.com"}]})",
             "application/x-amz-json-1.1");
     });

@@ -66,9 +66,8 @@ util::Result<Endpoint> resolve_endpoint(const System& system, std::string_view s
     if (service == nullptr) {
         std::vector<std::string> ids;
         for (const auto& s : k_services) ids.emplace_back(s.id);
-        std::string guess = util::did_you_mean(service_id, ids);
-        return util::make_error("unknown AWS service '" + std::string(service_id) + "'" +
-                                (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
+        return util::make_error("unknown AWS service \"" + std::string(service_id) + "\"" +
+                                util::did_you_mean_hint(service_id, ids));
     }
     Endpoint e;
     e.signing_name = service->signing_name;

@@ -62,7 +62,7 @@ TEST(Endpoint, BadOverrideAndUnknownServiceAreExplained) {
     EXPECT_NE(bad.error().message.find("AWS_ENDPOINT_URL_S3"), std::string::npos);
     auto unknown = resolve_endpoint(env_only({}), "Lamda", "us-east-1");
     ASSERT_FALSE(unknown.ok());
-    EXPECT_NE(unknown.error().message.find("did you mean 'Lambda'"), std::string::npos);
+    EXPECT_NE(unknown.error().message.find("did you mean \"Lambda\""), std::string::npos);
     EXPECT_EQ(endpoint_env_name("Service Quotas"), "AWS_ENDPOINT_URL_SERVICE_QUOTAS");
     EXPECT_EQ(endpoint_env_name("ecr"), "AWS_ENDPOINT_URL_ECR");
 }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "aws/errors.hpp"
+#include "util/base64.hpp"
 #include "util/strings.hpp"
 
 namespace hypertest::aws {
@@ -174,7 +175,7 @@ util::Result<InvokeOutput> invoke_output(const util::HttpResponse& response,
     InvokeOutput out;
     out.payload = response.body;
     out.function_error = response.header("x-amz-function-error");
-    if (auto log = base64_decode(response.header("x-amz-log-result")); log) {
+    if (auto log = util::base64_decode(response.header("x-amz-log-result")); log) {
         out.log_tail = std::move(*log);
         out.report = parse_report_line(out.log_tail);
     }

@@ -14,9 +14,6 @@
 namespace hypertest::aws {
 namespace {
 
-constexpr std::string_view k_alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 std::chrono::milliseconds retry_after(const util::HttpResponse& response) {
     std::string value = util::trim(response.header("retry-after"));
     if (value.empty() || value.size() > 4 || !std::all_of(value.begin(), value.end(), ::isdigit))
@@ -162,51 +159,6 @@ util::Result<util::Json> call_json11(const ServiceConfig& config, const std::str
     auto response = call_service(config, request, action);
     if (!response) return response.error();
     return response_json(*response, action);
-}
-
-std::string base64_encode(std::string_view bytes) {
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < bytes.size(); i += 3) {
-        unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) |
-                     (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                     static_cast<unsigned char>(bytes[i + 2]);
-        for (int shift : {18, 12, 6, 0}) out.push_back(k_alphabet[(v >> shift) & 63]);
-    }
-    if (std::size_t rest = bytes.size() - i; rest > 0) {
-        unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
-        if (rest == 2) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-        out.push_back(k_alphabet[(v >> 18) & 63]);
-        out.push_back(k_alphabet[(v >> 12) & 63]);
-        out.push_back(rest == 2 ? k_alphabet[(v >> 6) & 63] : '=');
-        out.push_back('=');
-    }
-    return out;
-}
-
-util::Result<std::string> base64_decode(std::string_view text) {
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    bool padding = false;
-    for (char c : text) {
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-        if (c == '=') {
-            padding = true;
-            continue;
-        }
-        auto pos = k_alphabet.find(c);
-        if (pos == std::string_view::npos || padding)
-            return util::make_error("malformed base64 text");
-        buffer = (buffer << 6) | static_cast<unsigned>(pos);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-        }
-    }
-    return out;
 }
 
 util::Result<ServiceConfig> service_config(const System& system, std::string_view service_id,

@@ -68,10 +68,6 @@ util::Result<util::Json> call_json11(const ServiceConfig& config, const std::str
 util::Result<util::Json> response_json(const util::HttpResponse& response,
                                        std::string_view operation);
 
-// Standard base64 with padding; decoding skips whitespace and fails on other stray characters.
-std::string base64_encode(std::string_view bytes);
-util::Result<std::string> base64_decode(std::string_view text);
-
 // An HttpClient that several threads may use at once: each send borrows an idle client made
 // by `make` (creating one when all are busy) and returns it afterwards.
 std::shared_ptr<util::HttpClient> make_thread_safe_http_client(

@@ -51,7 +51,7 @@ int run_cli(int argc, char** argv) {
     app.add_option("--project", o.projects, "Only tests of this project (repeatable)");
     app.add_flag("-v,--verbose", verbose, "Diagnostic logging on stderr");
     app.add_option("--retries", retries, "Re-run failed tests up to N times in fresh invocations (overrides the config)");
-    app.add_option("--max-failures", o.max_failures, "Stop dispatching after N failed tests; the rest end cancelled");
+    app.add_option("--max-failures", o.max_failures, "Stop after N failed tests across the run (default: the suite's maxFailures); the rest do not run (skipped)");
     app.add_flag("--fail-on-flaky", o.fail_on_flaky, "A flaky test (passed on a retry) fails the run");
     app.add_flag("--last-failed", o.last_failed, "Only the tests that failed or were cancelled in the last run");
 

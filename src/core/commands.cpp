@@ -4,11 +4,14 @@
 
 #include <cstdio>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "core/deploy.hpp"
 #include "core/invoke.hpp"
+#include "plugins/plugin.hpp"
 #include "util/fs.hpp"
+#include "util/process.hpp"
 #include "util/strings.hpp"
 
 namespace hypertest::core {
@@ -40,6 +43,34 @@ Manifest require_manifest(Session& s) {
 
 std::string seconds(double ms) { return util::format_duration(ms / 1000.0); }
 
+// Adds hypertest's state and output files to the project's .gitignore (created when missing);
+// returns the lines added.
+std::vector<std::string> ignore_outputs(const fs::path& project_dir) {
+    const std::vector<std::string> wanted = {".hypertest/", "hypertest.results.json",
+                                             "hypertest.junit.xml", "hypertest-report/"};
+    fs::path file = project_dir / ".gitignore";
+    std::error_code ec;
+    std::string text;
+    if (fs::exists(file, ec)) {
+        auto r = util::read_file(file);
+        if (!r) return {};
+        text = *r;
+    }
+    std::set<std::string> have;
+    for (const auto& line : util::split(text, '\n')) have.insert(util::trim(line));
+    std::vector<std::string> added;
+    for (const auto& w : wanted) {
+        std::string bare = w.back() == '/' ? w.substr(0, w.size() - 1) : w;
+        if (!have.count(w) && !have.count(bare) && !have.count("/" + w) && !have.count("/" + bare))
+            added.push_back(w);
+    }
+    if (added.empty()) return {};
+    if (!text.empty() && text.back() != '\n') text += "\n";
+    text += "# hypertest\n" + util::join(added, "\n") + "\n";
+    if (!util::write_file_atomic(file, text)) return {};
+    return added;
+}
+
 }  // namespace
 
 int cmd_init(const Options& o) {
@@ -52,6 +83,18 @@ int cmd_init(const Options& o) {
         }
     }
     Json config = {{"testRunner", {{"name", "playwright"}}}};
+    auto choices = plugins::make_plugin("playwright", std::shared_ptr<util::ProcessRunner>(util::make_process_runner()))
+                       ->init_option_choices(cwd);
+    if (!choices.empty()) {
+        std::size_t pick = 0;
+        if (tty && choices.size() > 1) {
+            for (std::size_t i = 0; i < choices.size(); ++i)
+                std::cout << "  " << i + 1 << ") " << choices[i].dump() << "\n";
+            std::string a = ask("Which test runner settings (1-" + std::to_string(choices.size()) + ")", "1");
+            pick = std::min(choices.size(), static_cast<std::size_t>(std::max(1, std::atoi(a.c_str())))) - 1;
+        }
+        config["testRunner"].update(choices[pick]);
+    }
     int concurrency = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
     std::string provider = "local";
     if (tty) {
@@ -71,7 +114,10 @@ int cmd_init(const Options& o) {
         return 0;
     }
     if (auto st = util::write_file_atomic(target, config.dump(2) + "\n"); !st) throw Fatal(st.error().message);
-    std::cout << "wrote " << target.string() << "\nnext: `hypertest run` (deploys, then runs the tests)\n";
+    std::cout << "wrote " << target.string() << "\n";
+    if (auto added = ignore_outputs(target.parent_path()); !added.empty())
+        std::cout << "added to .gitignore: " << util::join(added, " ") << "\n";
+    std::cout << "next: `hypertest run` (deploys, then runs the tests)\n";
     return 0;
 }
 
@@ -92,7 +138,14 @@ int cmd_doctor(const Options& o) {
                                   s->config.runner_name + " " + d->framework_version + ")",
                               "add tests, or check the framework's testDir/testMatch"});
         } else {
-            checks.push_back({"tests", false, d.error().message, "fix the error above"});
+            std::string named = util::json_get<std::string>(s->config.runner_options, "config", "");
+            std::string cfg = s->config.file.filename().string();
+            checks.push_back({"tests", false, d.error().message,
+                              named.empty()
+                                  ? "fix the test runner's config at the project's root, or set "
+                                    "testRunner.config in " + cfg + " to the config your suite uses"
+                                  : "fix " + named + " (testRunner.config in " + cfg +
+                                        " names it), or point testRunner.config at the right file"});
         }
         for (auto& c : s->provider->doctor()) checks.push_back(std::move(c));
     }

@@ -20,8 +20,8 @@ const std::vector<std::string> k_top_keys = {
     "buildManifestFileName", "junitFileName", "htmlReportDir", "driftDetectionPolicy",
     "testRunner",       "cloudProvider",   "invocationRetries", "retries"};
 
-// Keys of the earlier tool's AWS provider, accepted in cloudProvider of any provider so a
-// config can switch providers by name alone, and the image keys every provider uses.
+// The aws provider's keys, accepted in cloudProvider of any provider so that a config can switch
+// providers by changing the name alone, and the image keys every provider uses.
 const std::vector<std::string> k_aws_keys = {"baseImage",    "region",     "ecrRegistry",
                                              "functionName", "bucketName", "lambdaUpdateMaxWaitTime",
                                              "platform"};
@@ -32,14 +32,9 @@ void check_keys(const Json& obj, const std::vector<std::string>& allowed, const 
                 const fs::path& file) {
     for (const auto& [key, _] : obj.items()) {
         if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-        std::string msg = "unknown key \"" + prefix + key + "\"" + where(file);
-        std::string guess = util::did_you_mean(key, allowed);
-        if (!guess.empty()) {
-            msg += ": did you mean \"" + prefix + guess + "\"?";
-        } else {
-            msg += ": remove it (known keys: " + util::join(allowed, ", ") + ")";
-        }
-        throw Fatal(msg);
+        std::string hint = util::did_you_mean_hint(key, allowed, prefix);
+        if (hint.empty()) hint = ": remove it (known keys: " + util::join(allowed, ", ") + ")";
+        throw Fatal("unknown key \"" + prefix + key + "\"" + where(file) + hint);
     }
 }
 
@@ -135,6 +130,25 @@ Config config_from_json(const Json& j, const fs::path& file) {
     c.manifest_file_name = get_string(j, "buildManifestFileName", "", c.manifest_file_name, file);
     c.junit_file_name = get_string(j, "junitFileName", "", c.junit_file_name, file);
     c.html_report_dir = get_string(j, "htmlReportDir", "", c.html_report_dir, file);
+    // The HTML report's folder is emptied and rewritten by the merge: never the project, the
+    // working directory, a folder above either, or /.
+    {
+        std::error_code ec;
+        fs::path cwd = fs::current_path(ec);
+        fs::path out = (cwd / c.html_report_dir).lexically_normal();
+        auto inside = [](const fs::path& dir, const fs::path& base) {
+            auto rel = dir.lexically_normal().lexically_relative(base);
+            return !rel.empty() && *rel.begin() != "..";
+        };
+        fs::path project = fs::absolute(c.project_dir, ec).lexically_normal();
+        if (c.html_report_dir.empty() || out == out.root_path() || inside(cwd, out) ||
+            inside(project, out)) {
+            throw Fatal("\"htmlReportDir\"" + where(file) + " is \"" + c.html_report_dir +
+                        "\", which would put the report over the project or the working directory "
+                        "(its folder is emptied and rewritten): name a folder of its own, e.g. "
+                        "\"hypertest-report\"");
+        }
+    }
     c.drift_policy = get_string(j, "driftDetectionPolicy", "", c.drift_policy, file);
     if (c.drift_policy != "silence" && c.drift_policy != "warning" && c.drift_policy != "error") {
         throw Fatal("\"driftDetectionPolicy\"" + where(file) +

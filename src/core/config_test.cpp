@@ -40,7 +40,7 @@ TEST(Config, MinimalLocalConfig) {
     EXPECT_EQ(c.project_dir, fs::path("/p"));
 }
 
-TEST(Config, AcceptsTheEarlierToolsKeys) {
+TEST(Config, AcceptsTopLevelKeysAndAwsKeysUnderAnyProvider) {
     Config c = config_from_json(Json::parse(R"({
         "concurrency": 7, "imageName": "img", "resultsFileName": "r.json",
         "buildManifestFileName": "m.json", "driftDetectionPolicy": "error",
@@ -172,4 +172,22 @@ TEST(Config, JavaScriptConfigDefaultExport) {
     fs::remove_all(d);
 }
 
+}  // namespace hypertest::core
+
+namespace hypertest::core {
+namespace {
+
+TEST(Config, RefusesAReportFolderOverTheProject) {
+    // The project is /p; the working directory is wherever the tests run.
+    std::string cwd = fs::current_path().string();
+    for (const std::string dir : {".", "..", "/", "/p", cwd, ""}) {
+        Json j = {{"testRunner", {{"name", "playwright"}}}, {"htmlReportDir", dir}};
+        std::string e = error_of(j);
+        EXPECT_NE(e.find("htmlReportDir"), std::string::npos) << dir << ": " << e;
+    }
+    Json ok = {{"testRunner", {{"name", "playwright"}}}, {"htmlReportDir", "reports/html"}};
+    EXPECT_EQ(error_of(ok), "");
+}
+
+}  // namespace
 }  // namespace hypertest::core

@@ -138,7 +138,8 @@ Json to_json(const Manifest& m) {
               {"inputsHash", m.inputs_hash},
               {"layers", layers},
               {"plugin", {{"name", m.plugin}, {"options", m.plugin_options},
-                          {"frameworkVersion", m.framework_version}}},
+                          {"frameworkVersion", m.framework_version},
+                          {"maxFailures", m.max_failures}}},
               {"hypertestVersion", m.hypertest_version},
               {"created", m.created},
               {"tests", tests}};
@@ -167,6 +168,7 @@ util::Result<Manifest> manifest_from_json(const Json& j) {
     m.plugin = json_get<std::string>(p, "name", "");
     m.plugin_options = json_get<Json>(p, "options", Json::object());
     m.framework_version = json_get<std::string>(p, "frameworkVersion", "");
+    m.max_failures = std::max(0, json_get<int>(p, "maxFailures", 0));
     m.hypertest_version = json_get<std::string>(j, "hypertestVersion", "");
     m.created = json_get<std::string>(j, "created", "");
     Json base = json_get<Json>(j, "baseImage", Json::object());
@@ -205,11 +207,11 @@ BuiltImage build_layers(Session& s, oci::ImageLayout& layout) {
     BuiltImage img;
     auto deps = oci::build_layer(s.config.project_dir, without(inputs->dependencies, drop), layout,
                                  cache / (s.config.function_name + ".dependencies.json"),
-                                 k_task_root_prefix);
+                                 k_task_root_prefix, inputs->skip);
     if (!deps) throw Fatal("cannot build the dependency layer: " + deps.error().message);
     auto tests = oci::build_layer(s.config.project_dir, without(inputs->tests, drop), layout,
                                   cache / (s.config.function_name + ".tests.json"),
-                                  k_task_root_prefix);
+                                  k_task_root_prefix, inputs->skip);
     if (!tests) throw Fatal("cannot build the test layer: " + tests.error().message);
     img.layers = {*deps, *tests};
     img.inputs_hash = "sha256:" + util::sha256_hex(deps->digest + "\n" + tests->digest);
@@ -300,6 +302,7 @@ Manifest deploy(Session& s, bool skip_if_current) {
     m.plugin_options = s.config.runner_options;
     m.tests = std::move(discovery.tests);
     m.framework_version = discovery.framework_version;
+    m.max_failures = discovery.max_failures;
     m.hypertest_version = HYPERTEST_VERSION;
     m.created = util::iso8601_ms(util::now_ms());
     timed_step(s, "manifest", [&] {

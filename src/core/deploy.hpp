@@ -19,6 +19,7 @@ struct Manifest {
     Json plugin_options = Json::object();
     std::vector<plugins::TestCase> tests;
     std::string framework_version;
+    int max_failures = 0;  // the suite's own, counted across the run
     std::string hypertest_version;
     std::string created;
     std::string function_name;

@@ -36,6 +36,7 @@ struct Answer {
     std::vector<plugins::TestOutcome> outcomes;
     std::string blob_report_key;
     double billed_ms = 0;
+    bool suite_error = false;
 };
 
 // One event loop: starts invocations up to the in-flight target, polls the provider for the
@@ -141,6 +142,8 @@ private:
         ev.storage = m_s.provider->storage().location();
         ev.storage.prefix = "";  // the runner adds "<runId>/" itself
         ev.deadline_ms = util::now_ms() + m_in.function_timeout.count();
+        ev.env = m_in.suite_env;
+        if (m_in.max_failures > 0) ev.max_failures = std::max(1, m_in.max_failures - m_failed);
         return ev;
     }
 
@@ -202,6 +205,7 @@ private:
         }
         a.outcomes = std::move(r->outcomes);
         a.blob_report_key = r->blob_report_key;
+        a.suite_error = r->suite_error;
         if (!r->error.empty()) {
             a.failure = r->error;
             if (!r->log_tail.empty()) a.failure += "\n" + r->log_tail;
@@ -221,6 +225,11 @@ private:
 
     void settle(const Work& w, Answer& a, std::int64_t started) {
         m_stats.billed_ms += a.billed_ms;
+        if (a.suite_error && m_stats.suite_error.empty()) {
+            // Every invocation would fail the same way: stop at once, like Ctrl-C.
+            m_stats.suite_error = a.failure.empty() ? "the test suite could not start" : a.failure;
+            if (!m_stopping) stop();
+        }
         if (!a.blob_report_key.empty()) m_stats.blob_report_keys.push_back(a.blob_report_key);
         std::map<std::string, const plugins::TestCase*> in_batch;
         for (const auto& t : w.batch.tests) in_batch[t.id] = &t;
@@ -330,7 +339,7 @@ private:
             !m_halted) {
             m_halted = true;
             m_stats.max_failures_reached = true;
-            m_s.reporter->warn(std::to_string(m_failed) + " tests failed (--max-failures " +
+            m_s.reporter->warn(std::to_string(m_failed) + " tests failed (maxFailures " +
                                std::to_string(m_in.max_failures) + "): no new invocations");
         }
         m_s.reporter->test_end(r);
@@ -341,14 +350,16 @@ private:
     // reason. Without a stop nothing is left; if something is, check_final_statuses reports it.
     void finish_unfinished() {
         if (!m_stopping && !m_halted && !interrupted()) return;
-        std::string why = m_stopping || interrupted()
-                              ? "cancelled before it finished (interrupted)"
-                              : "not run: --max-failures " + std::to_string(m_in.max_failures) + " reached";
+        bool cancelled = m_stopping || interrupted();
+        // Like Playwright: tests that did not run because maxFailures was reached are skipped.
+        std::string why = !m_stats.suite_error.empty() ? "did not run: the test suite could not start"
+                          : cancelled ? "cancelled before it finished (interrupted)"
+                                      : "did not run: maxFailures " + std::to_string(m_in.max_failures) + " reached";
         for (auto& [id, count] : m_stats.final_reports) {
             if (count > 0) continue;
             if (!m_provisional.count(id)) {
                 auto& r = m_results[id];
-                r.status = Status::cancelled;
+                r.status = cancelled ? Status::cancelled : Status::skipped;
                 r.framework_status.clear();
                 r.error_message = why;
             }

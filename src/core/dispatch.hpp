@@ -35,6 +35,7 @@ struct DispatchStats {
     std::vector<double> startup_samples_ms;
     std::map<std::string, int> final_reports;  // test id -> final statuses given (1 when correct)
     bool max_failures_reached = false;
+    std::string suite_error;  // the framework's message when the suite could not start
 };
 
 struct DispatchInput {
@@ -49,6 +50,7 @@ struct DispatchInput {
     std::chrono::milliseconds backoff_base{500};
     std::chrono::milliseconds backoff_max{8000};
     PlanInput estimates;  // for splitting re-queued tests
+    std::map<std::string, std::string> suite_env;  // InvocationEvent::env
 };
 
 // Fills results (keyed by test id) with final outcomes.

@@ -1,5 +1,6 @@
-// Progress events and the three ways to show them: a live TTY view, plain lines (the earlier
-// tool's format, also for non-TTY stdout) and JSON lines (--json). All methods are thread-safe.
+// Progress events and the three ways to show them: a live TTY view, plain lines (a line an
+// event, tagged like `[run:start] 24 tests · 2 batches`; also for non-TTY stdout) and JSON lines
+// (--json). All methods are thread-safe.
 #pragma once
 
 #include <memory>

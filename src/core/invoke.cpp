@@ -5,6 +5,8 @@
 #include <regex>
 #include <set>
 
+#include <unistd.h>
+
 #include "core/dispatch.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
@@ -282,9 +284,11 @@ int invoke(Session& s, const Manifest& m) {
     in.concurrency = s.concurrency;
     in.invocation_retries = s.config.invocation_retries;
     in.retries = s.config.retries;
-    in.max_failures = s.options.max_failures;
+    // --max-failures, else the suite's own maxFailures: either counts across the whole run.
+    in.max_failures = s.options.max_failures > 0 ? s.options.max_failures : m.max_failures;
     if (function) in.function_timeout = std::chrono::seconds(function->timeout_s);
     in.estimates = planning;
+    in.suite_env = plugins::suite_environment(environ);
     in.estimates.tests.clear();  // only the durations are needed to split re-queued tests
     DispatchStats stats;
     try {
@@ -320,6 +324,11 @@ int invoke(Session& s, const Manifest& m) {
     write_timings(s, run, stats.startup_samples_ms);
     write_last_run(s, run);
     s.reporter->run_end(run);
+    if (!stats.suite_error.empty()) {
+        // Not a test failure: the suite cannot start anywhere (config, globalSetup, webServer).
+        s.reporter->warn("the test suite could not start; the run stopped (exit 2):\n" + stats.suite_error);
+        return 2;
+    }
     return exit_code_for(run);
 }
 

@@ -132,7 +132,7 @@ TEST(Planner, LowerBoundIsTheLongestTestOrTheAverageLoadWithStartUp) {
 namespace hypertest::core {
 
 TEST(Planner, HeavyTailedWorkloadIsNearTheLowerBound) {
-    // Issue 5's benchmark shape: 1,000 tests, lognormal durations, 2 s start-up, 100 slots.
+    // The shape of bench/makespan.sh: 1,000 tests, lognormal durations, 2 s start-up, 100 slots.
     std::mt19937 rng(20261127);
     std::lognormal_distribution<double> dist(std::log(3000.0), 1.0);
     PlanInput in;

@@ -31,7 +31,7 @@ RunSummary sample() {
 
 }  // namespace
 
-TEST(Results, JsonHasTheEarlierToolsFieldsAndCounts) {
+TEST(Results, JsonHasTheDocumentedFieldsAndCounts) {
     Json j = results_json(sample());
     EXPECT_EQ(j["runId"], "run-1");
     EXPECT_EQ(j["duration"], 5000);

@@ -45,7 +45,7 @@ util::Result<std::string> layout_entry(const ImageLayout& layout, const std::str
                                 " images; name one with oci:<path>:<tag>");
     }
     std::string digest = util::json_get<std::string>(entries[0], "digest", "");
-    if (!detail::is_sha256_digest(digest))
+    if (!util::is_sha256_digest(digest))
         return util::make_error(layout.dir().string() + "/index.json has an invalid digest");
     return digest;
 }
@@ -211,7 +211,7 @@ util::Result<BaseImage> pull_base_image(RegistryClient& client, const BaseSource
         if (!*head) return util::make_error(source.text + ": not found (404)");
         digest = **head;
     }
-    if (detail::is_sha256_digest(digest) && target.has_blob(digest)) {
+    if (util::is_sha256_digest(digest) && target.has_blob(digest)) {
         // Unchanged since the last build: everything is local already.
         if (auto base = read_base_image(target, digest, want, source.text)) return base;
     }

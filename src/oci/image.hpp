@@ -54,9 +54,11 @@ private:
 // the cache and whose blob exists skips the rebuild (reused = true). With prefix set (e.g.
 // "var/task"), entries are stored below it (its directories included, mode 0755), so the layer
 // unpacks into that directory of the image; the prefix must be relative without "." or "..".
+// Paths in `skip` (relative to root) are left out with everything below them.
 util::Result<Layer> build_layer(const fs::path& root, const std::vector<std::string>& paths,
                                 ImageLayout& layout, const fs::path& cache_file = {},
-                                const std::string& prefix = {});
+                                const std::string& prefix = {},
+                                const std::vector<std::string>& skip = {});
 
 // An image to build on (see base_image.hpp for loading one): its layers come first and its
 // config's Env, Labels, other runtime settings and history are kept.
@@ -99,5 +101,17 @@ util::Result<WrittenImage> write_image(ImageLayout& layout, const ImageSpec& spe
 // escape target (absolute paths, "..", symlinked parents); applies OCI whiteouts.
 util::Status unpack_image(const ImageLayout& layout, const std::string& manifest_digest,
                           const fs::path& target);
+
+// A layer as the image manifest lists it.
+struct LayerRef {
+    std::string digest;
+    std::string media_type;
+};
+// The image's layers, in order.
+util::Result<std::vector<LayerRef>> image_layers(const ImageLayout& layout,
+                                                 const std::string& manifest_digest);
+// Like unpack_image, for the given layers only (e.g. one layer into a cache of its own).
+util::Status unpack_layers(const ImageLayout& layout, const std::vector<LayerRef>& layers,
+                           const fs::path& target);
 
 }  // namespace hypertest::oci

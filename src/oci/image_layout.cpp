@@ -109,17 +109,6 @@ util::Status initialise_layout(const fs::path& dir) {
 
 namespace detail {
 
-bool is_sha256_digest(std::string_view digest) {
-    constexpr std::string_view prefix = "sha256:";
-    if (digest.size() != prefix.size() + 64 || digest.substr(0, prefix.size()) != prefix) {
-        return false;
-    }
-    for (char c : digest.substr(prefix.size())) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    }
-    return true;
-}
-
 util::Result<fs::path> scratch_path(const ImageLayout& layout, std::string_view stem) {
     fs::path scratch = layout.dir() / k_scratch_dir;
     if (auto s = util::ensure_dir(scratch); !s) return s.error();
@@ -178,13 +167,13 @@ util::Result<ImageLayout> ImageLayout::open(const fs::path& dir_in) {
 }
 
 bool ImageLayout::has_blob(const std::string& digest) const {
-    if (!detail::is_sha256_digest(digest)) return false;
+    if (!util::is_sha256_digest(digest)) return false;
     std::error_code ec;
     return fs::is_regular_file(blob_path(digest), ec);
 }
 
 fs::path ImageLayout::blob_path(const std::string& digest) const {
-    if (!detail::is_sha256_digest(digest)) return {};
+    if (!util::is_sha256_digest(digest)) return {};
     return m_dir / "blobs" / "sha256" / digest.substr(7);
 }
 
@@ -210,7 +199,7 @@ util::Result<std::string> ImageLayout::write_blob(std::string_view bytes) {
 }
 
 util::Result<std::string> ImageLayout::read_blob(const std::string& digest) const {
-    if (!detail::is_sha256_digest(digest)) {
+    if (!util::is_sha256_digest(digest)) {
         return util::make_error("invalid blob digest '" + digest + "' (expected sha256:<64 hex>)");
     }
     if (!has_blob(digest)) {
@@ -229,7 +218,7 @@ util::Result<std::string> ImageLayout::read_blob(const std::string& digest) cons
 
 util::Status ImageLayout::tag(const std::string& manifest_digest, std::int64_t size,
                               const std::string& media_type, const std::string& tag) {
-    if (!detail::is_sha256_digest(manifest_digest)) {
+    if (!util::is_sha256_digest(manifest_digest)) {
         return util::make_error("cannot tag '" + tag + "': invalid digest '" + manifest_digest +
                                 "'");
     }
@@ -257,7 +246,7 @@ util::Result<std::string> ImageLayout::resolve(const std::string& tag) const {
         std::string name = ref_name(m);
         if (name == tag) {
             std::string digest = util::json_get<std::string>(m, "digest", "");
-            if (!detail::is_sha256_digest(digest)) {
+            if (!util::is_sha256_digest(digest)) {
                 return util::make_error("tag '" + tag + "' in " + m_dir.string() +
                                         "/index.json has an invalid digest '" + digest + "'");
             }

@@ -2,6 +2,7 @@
 
 #include "oci/image.hpp"
 #include "oci/layout_internal.hpp"
+#include "util/sha256.hpp"
 
 namespace hypertest::oci {
 
@@ -13,7 +14,7 @@ constexpr const char* k_epoch = "1970-01-01T00:00:00Z";
 util::Status check_spec(const ImageSpec& spec) {
     if (spec.layers.empty()) return util::make_error("an image needs at least one layer");
     for (const auto& layer : spec.layers) {
-        if (!detail::is_sha256_digest(layer.digest) || !detail::is_sha256_digest(layer.diff_id) ||
+        if (!util::is_sha256_digest(layer.digest) || !util::is_sha256_digest(layer.diff_id) ||
             layer.size < 0) {
             return util::make_error("invalid layer (digest '" + layer.digest + "', diff_id '" +
                                     layer.diff_id + "', size " + std::to_string(layer.size) + ")");
@@ -23,7 +24,7 @@ util::Status check_spec(const ImageSpec& spec) {
         if (!spec.base->config.is_object())
             return util::make_error("the base image's config is not a JSON object");
         for (const auto& layer : spec.base->layers) {
-            if (!detail::is_sha256_digest(layer.digest) || !detail::is_sha256_digest(layer.diff_id))
+            if (!util::is_sha256_digest(layer.digest) || !util::is_sha256_digest(layer.diff_id))
                 return util::make_error("invalid base image layer (digest '" + layer.digest +
                                         "', diff_id '" + layer.diff_id + "')");
         }

@@ -1,5 +1,7 @@
 #include "oci/layer_sources.hpp"
 
+#include <set>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,7 +24,8 @@ struct DirId {
 
 class Collector {
 public:
-    Collector(fs::path root, DirId exclude) : m_root(std::move(root)), m_exclude(exclude) {}
+    Collector(fs::path root, DirId exclude, const std::vector<std::string>& skip)
+        : m_root(std::move(root)), m_exclude(exclude), m_skip(skip.begin(), skip.end()) {}
 
     util::Status add(const std::string& rel) {
         fs::path abs = rel.empty() ? m_root : m_root / rel;
@@ -50,6 +53,7 @@ private:
         entry.source = abs;
         entry.mtime_ns =
             static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+        if (m_skip.count(rel)) return util::ok_status();
         if (S_ISDIR(st.st_mode)) {
             if (m_exclude.valid && st.st_dev == m_exclude.dev && st.st_ino == m_exclude.ino) {
                 return util::ok_status();
@@ -98,6 +102,7 @@ private:
 
     fs::path m_root;
     DirId m_exclude;
+    std::set<std::string> m_skip;
     SourceEntries m_entries;
 };
 
@@ -120,13 +125,18 @@ util::Result<std::string> normalise(const std::string& path) {
 
 util::Result<SourceEntries> collect_sources(const fs::path& root,
                                             const std::vector<std::string>& paths,
-                                            const fs::path& exclude_dir) {
+                                            const fs::path& exclude_dir,
+                                            const std::vector<std::string>& skip) {
     DirId exclude;
     struct stat st {};
     if (!exclude_dir.empty() && ::stat(exclude_dir.c_str(), &st) == 0) {
         exclude = DirId{st.st_dev, st.st_ino, true};
     }
-    Collector collector(root, exclude);
+    std::vector<std::string> skip_clean;
+    for (const auto& s : skip) {
+        if (auto rel = normalise(s); rel && !rel->empty()) skip_clean.push_back(*rel);
+    }
+    Collector collector(root, exclude, skip_clean);
     for (const auto& path : paths) {
         auto rel = normalise(path);
         if (!rel) return rel.error();

@@ -27,11 +27,13 @@ using SourceEntries = std::map<std::string, SourceEntry>;
 
 // Walks `paths` (relative to root; directories recurse, symlinks are not followed) and adds
 // every parent directory. Missing paths are skipped; sockets, fifos and devices are skipped;
-// `exclude_dir` (e.g. the image layout itself) is never entered. Fails on absolute paths,
-// paths leaving root and unreadable directories.
+// `exclude_dir` (e.g. the image layout itself) is never entered, nor are the paths in `skip`
+// (relative to root, e.g. a framework's output folders). Fails on absolute paths, paths
+// leaving root and unreadable directories.
 util::Result<SourceEntries> collect_sources(const std::filesystem::path& root,
                                             const std::vector<std::string>& paths,
-                                            const std::filesystem::path& exclude_dir);
+                                            const std::filesystem::path& exclude_dir,
+                                            const std::vector<std::string>& skip = {});
 
 // "sha256:<hex>" over every entry's path, kind, size, mtime, mode and link target.
 std::string fingerprint(const SourceEntries& entries);

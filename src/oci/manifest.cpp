@@ -1,6 +1,6 @@
 #include "oci/manifest.hpp"
 
-#include "oci/layout_internal.hpp"
+#include "util/sha256.hpp"
 #include "util/strings.hpp"
 
 namespace hypertest::oci {
@@ -26,7 +26,7 @@ util::Result<Descriptor> descriptor(const util::Json& j, const std::string& wher
     Descriptor d;
     d.media_type = util::json_get<std::string>(j, "mediaType", "");
     d.digest = util::json_get<std::string>(j, "digest", "");
-    if (!detail::is_sha256_digest(d.digest)) {
+    if (!util::is_sha256_digest(d.digest)) {
         return malformed(where + " has digest '" + d.digest +
                          "' (only sha256:<64 lowercase hex> is supported)");
     }

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "util/base64.hpp"
 #include "util/json.hpp"
 
 namespace hypertest::oci {
@@ -52,34 +53,8 @@ std::optional<AuthChallenge> parse_challenge(std::string_view header) {
     return c;
 }
 
-std::string base64_encode(std::string_view bytes) {
-    static constexpr char k_alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < bytes.size(); i += 3) {
-        unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) |
-                     (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                     static_cast<unsigned char>(bytes[i + 2]);
-        out += k_alphabet[(n >> 18) & 63];
-        out += k_alphabet[(n >> 12) & 63];
-        out += k_alphabet[(n >> 6) & 63];
-        out += k_alphabet[n & 63];
-    }
-    if (i < bytes.size()) {
-        unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
-        if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-        out += k_alphabet[(n >> 18) & 63];
-        out += k_alphabet[(n >> 12) & 63];
-        out += i + 1 < bytes.size() ? k_alphabet[(n >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
 std::string basic_authorization(const std::string& username, const std::string& password) {
-    return "Basic " + base64_encode(username + ":" + password);
+    return "Basic " + util::base64_encode(username + ":" + password);
 }
 
 util::Result<std::string> token_from_response(std::string_view body) {

@@ -24,8 +24,6 @@ struct AuthChallenge {
 // nullopt when the header is empty or has no scheme.
 std::optional<AuthChallenge> parse_challenge(std::string_view header);
 
-std::string base64_encode(std::string_view bytes);
-
 // "Basic <base64(user:password)>".
 std::string basic_authorization(const std::string& username, const std::string& password);
 

@@ -1,7 +1,6 @@
 // The registry client's operations on manifests and blobs.
 #include <system_error>
 
-#include "oci/layout_internal.hpp"
 #include "oci/registry_auth.hpp"
 #include "oci/registry_client.hpp"
 #include "oci/registry_internal.hpp"
@@ -18,7 +17,7 @@ std::string with_query(const std::string& url, const std::string& param) {
 
 std::string manifest_what(const std::string& verb, const std::string& repository,
                           const std::string& reference) {
-    return verb + " manifest " + repository + (detail::is_sha256_digest(reference) ? "@" : ":") +
+    return verb + " manifest " + repository + (util::is_sha256_digest(reference) ? "@" : ":") +
            reference;
 }
 
@@ -45,8 +44,8 @@ util::Result<FetchedManifest> RegistryClient::get_manifest(const std::string& re
     m.bytes = std::move(resp->body);
     m.digest = "sha256:" + util::sha256_hex(m.bytes);
     std::string expected =
-        detail::is_sha256_digest(reference) ? reference : resp->header("docker-content-digest");
-    if (detail::is_sha256_digest(expected) && expected != m.digest)
+        util::is_sha256_digest(reference) ? reference : resp->header("docker-content-digest");
+    if (util::is_sha256_digest(expected) && expected != m.digest)
         return digest_mismatch(call.what, expected, m.digest);
     auto parsed = parse_manifest(m.bytes, resp->header("content-type"));
     if (!parsed)
@@ -86,7 +85,7 @@ util::Result<std::string> RegistryClient::put_manifest(const std::string& reposi
     if (!success(resp->status)) return http_error(call, *resp);
     std::string digest = "sha256:" + util::sha256_hex(bytes);
     std::string stored = resp->header("docker-content-digest");
-    if (detail::is_sha256_digest(stored) && stored != digest)
+    if (util::is_sha256_digest(stored) && stored != digest)
         return digest_mismatch(call.what, digest, stored);
     return digest;
 }

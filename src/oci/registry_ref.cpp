@@ -2,7 +2,7 @@
 
 #include <regex>
 
-#include "oci/layout_internal.hpp"
+#include "util/sha256.hpp"
 
 namespace hypertest::oci {
 namespace {
@@ -42,7 +42,7 @@ util::Result<RegistryRef> parse_registry_ref(std::string_view text_in) {
     if (auto at = text.find('@'); at != std::string::npos) {
         ref.digest = text.substr(at + 1);
         text.resize(at);
-        if (!detail::is_sha256_digest(ref.digest))
+        if (!util::is_sha256_digest(ref.digest))
             return bad_ref(text_in, "digest '" + ref.digest + "' is not sha256:<64 lowercase hex>");
     }
     auto slash = text.find('/');

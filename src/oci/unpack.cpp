@@ -228,17 +228,32 @@ util::Status verify_layer_blob(const ImageLayout& layout, const std::string& dig
 
 }  // namespace
 
-util::Status unpack_image(const ImageLayout& layout, const std::string& manifest_digest,
-                          const fs::path& target) {
+util::Result<std::vector<LayerRef>> image_layers(const ImageLayout& layout,
+                                                 const std::string& manifest_digest) {
     auto layers = manifest_layers(layout, manifest_digest);
     if (!layers) return layers.error();
+    std::vector<LayerRef> out;
+    for (const auto& layer : *layers) {
+        out.push_back({util::json_get<std::string>(layer, "digest", ""),
+                       util::json_get<std::string>(layer, "mediaType", "")});
+    }
+    return out;
+}
+
+util::Status unpack_image(const ImageLayout& layout, const std::string& manifest_digest,
+                          const fs::path& target) {
+    auto layers = image_layers(layout, manifest_digest);
+    if (!layers) return layers.error();
+    return unpack_layers(layout, *layers, target);
+}
+
+util::Status unpack_layers(const ImageLayout& layout, const std::vector<LayerRef>& layers,
+                           const fs::path& target) {
     std::error_code ec;
     fs::create_directories(target, ec);
     fs::path root = fs::canonical(target, ec);  // no symlinks above the entries we check
     if (ec) return util::make_error("cannot create " + target.string() + ": " + ec.message());
-    for (const auto& layer : *layers) {
-        std::string digest = util::json_get<std::string>(layer, "digest", "");
-        std::string media_type = util::json_get<std::string>(layer, "mediaType", "");
+    for (const auto& [digest, media_type] : layers) {
         if (media_type.find("tar") == std::string::npos) {
             return util::make_error("layer " + digest + " has unsupported media type '" +
                                     media_type + "'");

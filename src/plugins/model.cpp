@@ -1,5 +1,8 @@
 #include "plugins/model.hpp"
 
+#include <algorithm>
+#include <set>
+
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -61,7 +64,9 @@ Json to_json(const InvocationEvent& e) {
               {"bucket", e.storage.bucket},
               {"region", e.storage.region},
               {"prefix", e.storage.prefix}}},
-            {"deadlineMs", e.deadline_ms}};
+            {"deadlineMs", e.deadline_ms},
+            {"env", e.env},
+            {"maxFailures", e.max_failures}};
 }
 
 util::Result<InvocationEvent> invocation_event_from_json(const Json& j) {
@@ -75,6 +80,12 @@ util::Result<InvocationEvent> invocation_event_from_json(const Json& j) {
     e.plugin = json_get<std::string>(j, "plugin", "");
     e.plugin_options = json_get<Json>(j, "pluginOptions", Json::object());
     e.deadline_ms = json_get<std::int64_t>(j, "deadlineMs", 0);
+    e.max_failures = std::max(0, json_get<int>(j, "maxFailures", 0));
+    if (auto env = j.find("env"); env != j.end() && env->is_object()) {
+        for (const auto& [name, value] : env->items())
+            if (value.is_string() && !name.empty() && name.find('=') == std::string::npos)
+                e.env[name] = value.get<std::string>();
+    }
     if (e.run_id.empty() || e.plugin.empty())
         return util::make_error("invocation event lacks runId or plugin");
     for (const auto& tj : json_get<Json>(j, "tests", Json::array())) {
@@ -142,6 +153,7 @@ Json to_json(const InvocationResult& r) {
                 {"durationMs", r.duration_ms}}}};
     if (!r.error.empty()) j["error"] = r.error;
     if (!r.log_tail.empty()) j["logTail"] = r.log_tail;
+    if (r.suite_error) j["suiteError"] = true;
     return j;
 }
 
@@ -158,6 +170,7 @@ util::Result<InvocationResult> invocation_result_from_json(const Json& j) {
     r.duration_ms = json_get<std::int64_t>(runner, "durationMs", 0);
     r.error = json_get<std::string>(j, "error", "");
     r.log_tail = json_get<std::string>(j, "logTail", "");
+    r.suite_error = json_get<bool>(j, "suiteError", false);
     if (!j["outcomes"].is_array()) return util::make_error("function answer: outcomes is not a list");
     for (const auto& oj : j["outcomes"]) {
         auto o = test_outcome_from_json(oj);
@@ -165,6 +178,40 @@ util::Result<InvocationResult> invocation_result_from_json(const Json& j) {
         r.outcomes.push_back(std::move(*o));
     }
     return r;
+}
+
+namespace {
+
+bool machine_specific(const std::string& name) {
+    static const std::set<std::string> exact = {
+        "PATH", "HOME", "PWD", "OLDPWD", "SHELL", "SHLVL", "USER", "LOGNAME", "MAIL", "HOSTNAME",
+        "TMPDIR", "TMP", "TEMP", "LANG", "LANGUAGE", "TERM", "COLORTERM", "DISPLAY", "WAYLAND_DISPLAY",
+        "DBUS_SESSION_BUS_ADDRESS", "GPG_AGENT_INFO", "_", "PLAYWRIGHT_BROWSERS_PATH",
+        "PLAYWRIGHT_HTML_OUTPUT_DIR", "PLAYWRIGHT_HTML_OPEN"};
+    static const std::vector<std::string> prefixes = {
+        "AWS_", "HYPERTEST_", "HT_", "LAMBDA_", "_X_AMZN", "LD_", "LC_", "XDG_", "SSH_",
+        "PLAYWRIGHT_JSON_", "PLAYWRIGHT_BLOB_", "npm_", "TERM_"};
+    if (exact.count(name)) return true;
+    for (const auto& p : prefixes)
+        if (name.rfind(p, 0) == 0) return true;
+    return false;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> suite_environment(char** environ_vars, std::size_t max_bytes) {
+    std::map<std::string, std::string> env;
+    std::size_t total = 0;
+    for (char** v = environ_vars; v && *v; ++v) {
+        std::string entry = *v;
+        auto eq = entry.find('=');
+        if (eq == std::string::npos || eq == 0) continue;
+        std::string name = entry.substr(0, eq);
+        if (machine_specific(name) || total + entry.size() > max_bytes) continue;
+        total += entry.size();
+        env[name] = entry.substr(eq + 1);
+    }
+    return env;
 }
 
 }  // namespace hypertest::plugins

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,19 @@ struct InvocationEvent {
     std::vector<TestCase> tests;
     StorageLocation storage;
     std::int64_t deadline_ms = 0;  // epoch ms; 0: the Runtime API deadline header decides
+    // The environment of the shell that ran hypertest (suite_environment()): the suite sees
+    // it as it would run there, e.g. CI.
+    std::map<std::string, std::string> env;
+    // Failed tests this batch may have before the framework stops it: what is left of the
+    // suite's maxFailures for the run. 0: no limit.
+    int max_failures = 0;
 };
+
+// The variables of `environ` that a suite may read, for InvocationEvent::env: all but those
+// that describe this machine or its session (PATH, HOME, TMPDIR, locale, display, ...), that
+// carry cloud or registry credentials (AWS_*, HYPERTEST_*), or that steer the runtime
+// (LAMBDA_*, LD_*, Playwright's report and browser locations). At most max_bytes in all.
+std::map<std::string, std::string> suite_environment(char** environ_vars, std::size_t max_bytes = 64 * 1024);
 
 Json to_json(const InvocationEvent& e);
 util::Result<InvocationEvent> invocation_event_from_json(const Json& j);
@@ -94,6 +107,9 @@ struct InvocationResult {
     std::int64_t init_ms = 0;
     std::int64_t duration_ms = 0;
     std::string error;     // the framework could not run the batch (outcomes may be partial)
+    // The suite itself could not start (its config, globalSetup or webServer failed): the same
+    // will happen in every invocation, so the run stops instead of retrying.
+    bool suite_error = false;
     std::string log_tail;  // last lines of the framework's output, for diagnosis
 };
 

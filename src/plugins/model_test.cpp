@@ -182,5 +182,35 @@ TEST(Model, InvocationResultRejectsWhatIsNotOne) {
     EXPECT_NE(bad.error().message.find("weird"), std::string::npos);
 }
 
+TEST(Model, SuiteEnvironmentKeepsTheShellsSettingsOnly) {
+    std::vector<std::string> vars = {"CI=true",        "BASE_URL=http://x", "PATH=/usr/bin",
+                                     "HOME=/root",     "AWS_SECRET_ACCESS_KEY=s", "LC_ALL=C",
+                                     "HYPERTEST_REGISTRY_PASSWORD=p", "no-equals", "=empty"};
+    std::vector<char*> environ_vars;
+    for (auto& v : vars) environ_vars.push_back(v.data());
+    environ_vars.push_back(nullptr);
+    auto env = suite_environment(environ_vars.data());
+    EXPECT_EQ(env, (std::map<std::string, std::string>{{"BASE_URL", "http://x"}, {"CI", "true"}}));
+    // Bounded: what does not fit is left out.
+    EXPECT_EQ(suite_environment(environ_vars.data(), 10).size(), 1u);
+}
+
+TEST(Model, InvocationEventCarriesEnvironmentAndMaxFailures) {
+    InvocationEvent e;
+    e.run_id = "r";
+    e.plugin = "playwright";
+    e.env = {{"CI", "1"}};
+    e.max_failures = 3;
+    auto back = invocation_event_from_json(to_json(e));
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->env, e.env);
+    EXPECT_EQ(back->max_failures, 3);
+    InvocationResult r;
+    r.suite_error = true;
+    auto res = invocation_result_from_json(to_json(r));
+    ASSERT_TRUE(res);
+    EXPECT_TRUE(res->suite_error);
+}
+
 }  // namespace
 }  // namespace hypertest::plugins

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,12 +24,15 @@ struct DiscoverRequest {
 struct Discovery {
     std::vector<TestCase> tests;
     std::string framework_version;
+    // The suite's own limit on failed tests for a whole run (Playwright's maxFailures); 0: none.
+    int max_failures = 0;
 };
 
 // Files of the project, relative to it, split by how often they change.
 struct LayerInputs {
     std::vector<std::string> dependencies;  // e.g. node_modules, package.json, lockfiles
     std::vector<std::string> tests;         // specs, configs, helpers, fixtures
+    std::vector<std::string> skip;          // left out of both, e.g. the framework's outputs
 };
 
 struct BatchRequest {
@@ -37,6 +41,10 @@ struct BatchRequest {
     fs::path work_dir;       // writable, empty, private to this invocation (under /tmp)
     std::int64_t deadline_ms = 0;  // epoch ms; the framework must be stopped before it
     Json options = Json::object();
+    // The shell's environment from the event; the framework gets those the function's own
+    // environment (image, cloudProvider.env) does not set.
+    std::map<std::string, std::string> env;
+    int max_failures = 0;  // InvocationEvent::max_failures
 };
 
 struct BatchOutcome {
@@ -44,6 +52,7 @@ struct BatchOutcome {
     fs::path blob_report;               // empty when the framework wrote none
     fs::path test_artifacts_dir;        // what tests wrote under HT_TEST_ARTIFACTS_OUTPUT_PATH
     std::string error;                  // non-empty when the batch could not run properly
+    bool suite_error = false;           // InvocationResult::suite_error
     std::string log_tail;
 };
 
@@ -57,6 +66,10 @@ public:
     virtual util::Result<Discovery> discover(const DiscoverRequest& request) = 0;
     virtual util::Result<LayerInputs> layer_inputs(const fs::path& project_dir,
                                                    const Json& options) = 0;
+    // For `hypertest init`: plugin options worth writing into a new config, one object per
+    // candidate, the likeliest first (e.g. the framework config the project's scripts use);
+    // empty when the defaults fit.
+    virtual std::vector<Json> init_option_choices(const fs::path& project_dir) = 0;
     // Merges the batches' reports (files in blob_dir) into an HTML report in out_dir.
     virtual util::Status merge_reports(const fs::path& project_dir, const fs::path& blob_dir,
                                        const fs::path& out_dir) = 0;

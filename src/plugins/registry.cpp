@@ -30,11 +30,8 @@ std::unique_ptr<Plugin> make_plugin(const std::string& name,
     for (const auto& [n, factory] : table()) {
         if (n == name) return factory(std::move(processes));
     }
-    std::string msg = "unknown test runner \"" + name + "\" in testRunner.name";
-    std::string guess = util::did_you_mean(name, plugin_names());
-    if (!guess.empty()) msg += " (did you mean \"" + guess + "\"?)";
-    msg += "; available: " + util::join(plugin_names(), ", ");
-    throw util::Fatal(msg);
+    throw util::Fatal(
+        util::unknown_name_message("test runner", name, "testRunner.name", plugin_names()));
 }
 
 }  // namespace hypertest::plugins

@@ -27,11 +27,8 @@ const Entry& find(const std::string& name) {
     for (const auto& e : table()) {
         if (e.name == name) return e;
     }
-    std::string msg = "unknown cloud provider \"" + name + "\" in cloudProvider.name";
-    std::string guess = util::did_you_mean(name, provider_names());
-    if (!guess.empty()) msg += " (did you mean \"" + guess + "\"?)";
-    msg += "; available: " + util::join(provider_names(), ", ");
-    throw util::Fatal(msg);
+    throw util::Fatal(
+        util::unknown_name_message("cloud provider", name, "cloudProvider.name", provider_names()));
 }
 
 }  // namespace

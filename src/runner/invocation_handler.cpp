@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "runner/artifact_upload.hpp"
+#include "runner/project_view.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
@@ -131,12 +132,26 @@ util::Result<Json> InvocationHandler::operator()(const Json& event_json, const C
         if (!work) return work.error();
         plugins::BatchRequest req;
         req.task_root = m_config.task_root;
+        if (m_config.writable_view) {
+            auto view = make_project_view(m_config.task_layers.empty()
+                                              ? std::vector<fs::path>{m_config.task_root}
+                                              : m_config.task_layers,
+                                          work->path() / "project");
+            if (!view) return view.error();
+            req.task_root = work->path() / "project";
+            util::log_debug("project view: " + std::to_string(view->files_copied) + " files (" +
+                            std::to_string(view->bytes_copied) + " bytes) copied, " +
+                            std::to_string(view->entries_linked) + " linked");
+        }
         req.tests = event->tests;
         req.work_dir = work->path();
         req.deadline_ms = min_positive(event->deadline_ms, context.deadline_ms);
         req.options = event->plugin_options;
+        req.env = event->env;
+        req.max_failures = event->max_failures;
         plugins::BatchOutcome batch = (*plugin)->run_batch(req);
         result.error = batch.error;
+        result.suite_error = batch.suite_error;
         result.log_tail = batch.log_tail;
         upload(*event, batch, result);
         result.outcomes = std::move(batch.outcomes);

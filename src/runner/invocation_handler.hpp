@@ -22,6 +22,11 @@ struct HandlerConfig {
     // Removes everything under tmp_root after each invocation: only where tmp_root is private
     // to this environment (inside a function).
     bool clean_tmp_root = false;
+    // Runs each batch on a writable copy of the task root (project_view.hpp) in its work dir:
+    // inside a function, where the task root is read-only.
+    bool writable_view = false;
+    // The task root as layers (HT_TASK_LAYERS, set by the local function host); empty: task_root.
+    std::vector<fs::path> task_layers;
     std::int64_t init_ms = 0;
     // Throws util::Fatal for unknown names (plugins::make_plugin does).
     std::function<std::unique_ptr<plugins::Plugin>(const std::string&)> make_plugin;

@@ -30,6 +30,7 @@ public:
     util::Status merge_reports(const fs::path&, const fs::path&, const fs::path&) override {
         return util::make_error("not used");
     }
+    std::vector<Json> init_option_choices(const fs::path&) override { return {}; }
     plugins::BatchOutcome run_batch(const plugins::BatchRequest& req) override {
         requests.push_back(req);
         work_dir_existed.push_back(fs::is_directory(req.work_dir));

@@ -11,9 +11,11 @@
 #include "plugins/plugin.hpp"
 #include "runner/invocation_handler.hpp"
 #include "runner/runtime_loop.hpp"
+#include "util/fs.hpp"
 #include "util/http.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
+#include "util/strings.hpp"
 #include "util/time.hpp"
 
 namespace fs = std::filesystem;
@@ -31,6 +33,19 @@ void ensure_writable_home(const fs::path& tmp_root) {
     const char* home = std::getenv("HOME");
     if (home && *home && ::access(home, W_OK) == 0) return;
     ::setenv("HOME", tmp_root.c_str(), 1);
+}
+
+// The local function host configures the sandbox's network (pasta) while the runtime starts:
+// wait, bounded, for a default route so the first batch's tests find the network up.
+void wait_for_network() {
+    auto until = util::now_ms() + 5000;
+    while (util::now_ms() < until) {
+        auto routes = util::read_file("/proc/net/route");
+        // A default route is a line whose destination is 00000000.
+        if (routes && routes->find("\t00000000\t") != std::string::npos) return;
+        ::usleep(2000);
+    }
+    util::log_warn("the sandbox's network was not configured within 5 s; going on without it");
 }
 
 }  // namespace
@@ -56,17 +71,22 @@ int main(int argc, char** argv) {
     if (env_or("HT_RUNNER_DEBUG", "") == "1") util::set_log_level(util::LogLevel::debug);
     util::log_debug("hypertest-runner " + util::self_exe().string() + " starting");
 
-    auto http = util::make_curl_http_client();
+    // The local function host serves each sandbox its Runtime API on a socket bound into it.
+    auto http = util::make_curl_unix_socket_client(env_or("HT_RUNTIME_API_SOCKET", ""));
     std::error_code ec;
     fs::path task_root = env_or("LAMBDA_TASK_ROOT", fs::current_path(ec).string());
     fs::path tmp_root = env_or("TMPDIR", "/tmp");
     ensure_writable_home(tmp_root);
+    if (env_or("HT_NETWORK_WAIT", "") == "1") wait_for_network();
 
     runner::HandlerConfig config;
     config.task_root = task_root;
     config.tmp_root = tmp_root;
     // Inside a function environment (Lambda, or the local host) the temp dir is private.
     config.clean_tmp_root = !env_or("AWS_LAMBDA_FUNCTION_NAME", "").empty();
+    config.writable_view = config.clean_tmp_root;
+    for (const auto& layer : util::split(env_or("HT_TASK_LAYERS", ""), ':'))
+        if (!layer.empty()) config.task_layers.emplace_back(layer);
     auto processes = std::shared_ptr<util::ProcessRunner>(util::make_process_runner());
     config.make_plugin = [processes](const std::string& name) {
         return plugins::make_plugin(name, processes);

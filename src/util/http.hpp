@@ -50,5 +50,8 @@ public:
 };
 
 std::unique_ptr<HttpClient> make_curl_http_client();
+// Every request goes over the Unix domain socket `path`, whatever the URL's host (the local
+// function host's Runtime API is such a socket, bound into one sandbox only). Empty path: TCP.
+std::unique_ptr<HttpClient> make_curl_unix_socket_client(const std::string& unix_socket);
 
 }  // namespace hypertest::util

@@ -63,7 +63,9 @@ Result<pid_t> fork_exec(const ProcessSpec& spec, int in_fd, int out_fd, int err_
     pid_t pid = ::fork();
     if (pid < 0) return make_error(std::string("fork failed: ") + std::strerror(errno), true);
     if (pid == 0) {
-        ::setpgid(0, 0);
+        // A session of its own (hence a process group of its own, for kill_group): children
+        // run the project's code, which must not reach the user's terminal (TIOCSTI).
+        ::setsid();
         if (spec.kill_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (in_fd >= 0) ::dup2(in_fd, 0);
         if (out_fd >= 0) ::dup2(out_fd, 1);

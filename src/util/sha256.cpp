@@ -51,4 +51,20 @@ Result<std::string> sha256_file_hex(const std::filesystem::path& path) {
     return h.hex();
 }
 
+bool is_sha256_digest(std::string_view digest) {
+    constexpr std::string_view prefix = "sha256:";
+    if (digest.size() != prefix.size() + 64 || digest.substr(0, prefix.size()) != prefix) {
+        return false;
+    }
+    for (char c : digest.substr(prefix.size())) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+}
+
+std::string sha256_digest_hex(std::string_view digest) {
+    if (!is_sha256_digest(digest)) return {};
+    return std::string(digest.substr(digest.size() - 64));
+}
+
 }  // namespace hypertest::util

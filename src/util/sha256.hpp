@@ -27,4 +27,9 @@ private:
 std::string sha256_hex(std::string_view data);
 Result<std::string> sha256_file_hex(const std::filesystem::path& path);
 
+// True for a content digest as OCI images name blobs: "sha256:" and 64 lowercase hex digits.
+bool is_sha256_digest(std::string_view digest);
+// The 64 hex digits of such a digest; empty for anything else.
+std::string sha256_digest_hex(std::string_view digest);
+
 }  // namespace hypertest::util

@@ -60,6 +60,20 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
     return best;
 }
 
+std::string did_you_mean_hint(std::string_view word, const std::vector<std::string>& candidates,
+                              std::string_view prefix) {
+    std::string guess = did_you_mean(word, candidates);
+    if (guess.empty()) return {};
+    return " (did you mean \"" + std::string(prefix) + guess + "\"?)";
+}
+
+std::string unknown_name_message(std::string_view what, std::string_view name,
+                                 std::string_view where, const std::vector<std::string>& known) {
+    return "unknown " + std::string(what) + " \"" + std::string(name) + "\" in " +
+           std::string(where) + did_you_mean_hint(name, known) +
+           "; available: " + join(known, ", ");
+}
+
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
     std::string out;
     for (std::size_t i = 0; i < parts.size(); ++i) {

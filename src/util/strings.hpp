@@ -11,6 +11,14 @@ std::string strip_ansi(std::string_view text);
 std::size_t edit_distance(std::string_view a, std::string_view b);
 // The closest candidate within a small edit distance, or empty when none is close.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+// The suggestion for an error message: ` (did you mean "<prefix><closest>"?)`, or empty when no
+// candidate is close. `prefix` names where the candidates live (e.g. "cloudProvider.").
+std::string did_you_mean_hint(std::string_view word, const std::vector<std::string>& candidates,
+                              std::string_view prefix = {});
+// `unknown <what> "<name>" in <where> (did you mean "<closest>"?); available: <known, ...>`, the
+// message for a name missing from a table (plugins, providers).
+std::string unknown_name_message(std::string_view what, std::string_view name,
+                                 std::string_view where, const std::vector<std::string>& known);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::vector<std::string> split(std::string_view text, char sep);
 bool starts_with(std::string_view text, std::string_view prefix);

@@ -18,6 +18,21 @@ TEST(Strings, DidYouMeanFindsCloseKeys) {
     EXPECT_EQ(did_you_mean("zzzzzz", keys), "");
 }
 
+TEST(Strings, DidYouMeanHintIsASuffixForAnErrorMessage) {
+    std::vector<std::string> keys = {"concurrency", "testRunner"};
+    EXPECT_EQ(did_you_mean_hint("concurency", keys), " (did you mean \"concurrency\"?)");
+    EXPECT_EQ(did_you_mean_hint("testrunner", keys, "x."), " (did you mean \"x.testRunner\"?)");
+    EXPECT_EQ(did_you_mean_hint("zzzzzz", keys), "");
+}
+
+TEST(Strings, UnknownNameMessageSuggestsAndListsTheKnownNames) {
+    EXPECT_EQ(unknown_name_message("test runner", "playwrite", "testRunner.name", {"playwright"}),
+              "unknown test runner \"playwrite\" in testRunner.name "
+              "(did you mean \"playwright\"?); available: playwright");
+    EXPECT_EQ(unknown_name_message("provider", "gcp", "cloudProvider.name", {"local", "aws"}),
+              "unknown provider \"gcp\" in cloudProvider.name; available: local, aws");
+}
+
 TEST(Strings, TruncateKeepsUtf8Whole) {
     std::string s = "ééééé";  // 2 bytes each
     std::string t = truncate_utf8(s, 3);

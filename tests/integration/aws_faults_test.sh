@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 5's fault cases on the aws path, against tools/aws-emulator: with a seeded share of Lambda
+# Fault cases on the aws path, against tools/aws-emulator: with a seeded share of Lambda
 # Invoke calls throttled (429 TooManyRequestsException with a Reason and Retry-After), answered
 # with 5xx or dropped, `hypertest invoke` still ends with every selected test passed exactly once,
 # and the emulator's request log shows the faults were really injected; and Ctrl-C with Invoke

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Set-up shared by the aws provider tests: docker-registry with htpasswd, tools/aws-emulator with
 # one image function, the host base image and an example project configured for the aws provider.
 # Source after lib.sh and registry_lib.sh. aws_start <function> [config extras] sets work, state,
@@ -26,6 +27,7 @@ SECRET="e2eSecret/$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')+Key"
 REG_PASSWORD="regpw-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 BUCKET="ht-e2e-results"
 REGION="us-east-1"
+# shellcheck disable=SC2034  # outputs is for the tests that source this file
 outputs="$work/outputs.txt"
 
 admin() { curl -sS -f -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "$EMU_URL/_emulator/$2"; }
@@ -67,7 +69,7 @@ aws_start() {
     esac
     "$HT_SOURCE_DIR/scripts/make-host-base-image.sh" "$HT_BIN/hypertest-runner" "$work/base" >/dev/null
 
-    cd "$proj"
+    cd "$proj" || fail "cannot enter $proj"
     aws_config "$fn" "$BUCKET" "$REGION" "${2:-}"
     # Only the emulator's credentials and endpoint: no profile, no instance metadata.
     export HOME="$work/home" AWS_ENDPOINT_URL="$EMU_URL" AWS_ACCESS_KEY_ID="$KEY_ID" AWS_SECRET_ACCESS_KEY="$SECRET"

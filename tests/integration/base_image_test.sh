@@ -36,7 +36,7 @@ expect_rc 0 "run on the oci: base"
 total=$(json hypertest.results.json 'j.tests.total')
 success=$(json hypertest.results.json 'j.tests.success')
 [[ "$total" -ge 20 && "$total" == "$success" ]] || fail "$success of $total passed: $out"
-grep -q "hypertest-runner $proj/.hypertest/functions/hypertest/rootfs/" .hypertest/functions/hypertest/logs/*.log ||
+grep -q "hypertest-runner $ht_cache_dir/rootfs/" .hypertest/functions/hypertest/logs/*.log ||
     fail "the host did not start the image's own runner: $(cat .hypertest/functions/hypertest/logs/*.log | head -20)"
 pass "run on an oci: base image: $success/$total passed with the image's runner"
 

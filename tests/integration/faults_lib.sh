@@ -1,4 +1,6 @@
+# shellcheck shell=bash
 # Helpers for the scheduling and fault tests: projects made from tests/fixtures/playwright-faults.
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Copies the fixture (plus the node_modules of playwright-statuses) to a temp dir; prints it.
@@ -22,6 +24,14 @@ require("fs").writeFileSync(dir + "/hypertest.config.json", JSON.stringify(confi
 ' "$1" "${2:-}" "${3:-}"
 }
 
+# Prints the pids of the processes started for the function environments of the project in $1,
+# sandboxed or not (bwrap, the runner, the framework below it): fault_config puts HT_FAULT_DIR,
+# which names the project, into their environment.
+function_pids() {
+    { grep -lzxF -- "HT_FAULT_DIR=$1/.hypertest/storage/ht-faults" /proc/[0-9]*/environ 2>/dev/null ||
+        true; } | sed 's|^/proc/||; s|/environ$||'
+}
+
 # Fails unless every test of the results file has exactly one status from the allowed set.
 expect_one_status_each() {
     local file="$1" want_total="$2"
@@ -30,7 +40,7 @@ const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
 const ids = j.testResults.map(t => t.testId);
 const known = new Set(["success", "failed", "skipped", "flaky", "cancelled"]);
 if (new Set(ids).size !== ids.length) { console.error("a test is listed twice"); process.exit(1); }
-if (ids.length !== Number(process.argv[2])) { console.error(`${ids.length} tests, expected ${process.argv[2]}`); process.exit(1); }
+if (ids.length !== Number(process.argv[2])) { console.error(ids.length + " tests, expected " + process.argv[2]); process.exit(1); }
 const bad = j.testResults.filter(t => !known.has(t.status));
 if (bad.length) { console.error("unknown statuses: " + bad.map(t => t.status)); process.exit(1); }
 const sum = ["success", "failed", "skipped", "flaky", "cancelled"].reduce((n, k) => n + j.tests[k], 0);

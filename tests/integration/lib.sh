@@ -1,8 +1,11 @@
+# shellcheck shell=bash
 # Helpers for integration tests. Needs HT_BIN (directory with hypertest) and HT_SOURCE_DIR.
 set -euo pipefail
 : "${HT_BIN:?set HT_BIN to the directory holding hypertest}"
 : "${HT_SOURCE_DIR:?set HT_SOURCE_DIR to the repository root}"
 HT="$HT_BIN/hypertest"
+# Where the local function host unpacks images (outside the project).
+ht_cache_dir="${HYPERTEST_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hypertest}"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
@@ -58,6 +61,7 @@ interrupt_ht() {
     wait "$pid"
     rc=$?
     set -e
+    # shellcheck disable=SC2034  # elapsed_ms is for the caller
     elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
     out="$(cat "$log")"
     rm -f "$log"

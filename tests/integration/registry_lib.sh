@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Starts Debian's docker-registry (the reference distribution registry) on a free port with
 # its own config, for tests and benchmarks. Source it; call stop_registries on exit.
 # Sets REG_ADDR (127.0.0.1:<port>), REG_PID, REG_LOG (access log), REG_DATA (storage root).
@@ -30,6 +31,7 @@ YAML
         REG_PIDS+=("$REG_PID")
         for _ in $(seq 100); do
             if curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; then
+                # shellcheck disable=SC2034  # REG_ADDR, REG_LOG and REG_DATA are for the caller
                 REG_ADDR="127.0.0.1:$port" REG_LOG="$state/access.log" REG_DATA="$state/data"
                 return 0
             fi

@@ -172,7 +172,7 @@ grep -qx "POST 2" <<<"$methods" || fail "expected 2 upload sessions: $methods"
 pass "one changed test file: one layer + one config + one manifest uploaded"
 
 # The host runs the pushed image even when deploy's own layout is gone.
-rm -rf .hypertest/image .hypertest/functions/hypertest/image .hypertest/functions/hypertest/rootfs
+rm -rf .hypertest/image .hypertest/functions/hypertest/image
 run_ht invoke --quiet --grep "passes"
 [[ -f .hypertest/functions/hypertest/image/blobs/sha256/"$(json .hypertest/functions/hypertest/function.json 'j.imageDigest.slice(7)')" ]] || fail "host did not re-pull: $out"
 passed="$(json hypertest.results.json j.tests.success)"

@@ -6,24 +6,13 @@
 #include <set>
 
 #include "plugins/playwright/blob_combine.hpp"
+#include "util/archive_ptr.hpp"
 #include "util/fs.hpp"
 
 namespace hypertest::plugins::playwright {
 namespace {
 
 constexpr std::size_t k_chunk = 256 * 1024;
-
-struct ReadDeleter {
-    void operator()(struct archive* a) const { archive_read_free(a); }
-};
-struct WriteDeleter {
-    void operator()(struct archive* a) const { archive_write_free(a); }
-};
-struct EntryDeleter {
-    void operator()(struct archive_entry* e) const { archive_entry_free(e); }
-};
-using Reader = std::unique_ptr<struct archive, ReadDeleter>;
-using Writer = std::unique_ptr<struct archive, WriteDeleter>;
 
 util::Error archive_failure(struct archive* a, const std::string& what) {
     const char* message = archive_error_string(a);
@@ -49,7 +38,7 @@ util::Result<std::string> read_all(struct archive* in, const std::string& what) 
 // Adds a file entry; `compress` deflates it (attachments are mostly compressed already).
 util::Status write_header(struct archive* out, const std::string& name, std::int64_t size,
                           bool compress) {
-    std::unique_ptr<struct archive_entry, EntryDeleter> e(archive_entry_new());
+    util::ArchiveEntry e(archive_entry_new());
     archive_entry_copy_pathname(e.get(), name.c_str());
     archive_entry_set_filetype(e.get(), AE_IFREG);
     archive_entry_set_perm(e.get(), 0644);
@@ -96,7 +85,7 @@ util::Status copy_entry(struct archive* in, struct archive_entry* entry, struct 
 // skipped) and appends the reports' texts to `reports`.
 util::Status copy_blob(const fs::path& blob, struct archive* out, std::set<std::string>& names,
                        std::vector<std::string>& reports) {
-    Reader in(archive_read_new());
+    util::ArchiveReader in(archive_read_new());
     archive_read_support_format_zip(in.get());
     if (archive_read_open_filename(in.get(), blob.c_str(), k_chunk) != ARCHIVE_OK)
         return archive_failure(in.get(), "cannot open the blob report " + blob.string());
@@ -122,7 +111,7 @@ util::Status copy_blob(const fs::path& blob, struct archive* out, std::set<std::
 
 util::Status combine_blobs(const std::vector<fs::path>& blobs, const fs::path& out_zip) {
     if (auto s = util::ensure_dir(out_zip.parent_path()); !s) return s;
-    Writer out(archive_write_new());
+    util::ArchiveWriter out(archive_write_new());
     archive_write_set_format_zip(out.get());
     if (archive_write_open_filename(out.get(), out_zip.c_str()) != ARCHIVE_OK)
         return archive_failure(out.get(), "cannot create " + out_zip.string());

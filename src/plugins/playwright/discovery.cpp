@@ -167,6 +167,7 @@ util::Result<Discovery> parse_list_json(const Json& document, std::optional<bool
     });
     Discovery d;
     d.framework_version = json_get<std::string>(config, "version", "");
+    d.max_failures = std::max(0, json_get<int>(config, "maxFailures", 0));
     for (const auto& file : files) {
         auto& cases = by_file[file];
         std::stable_sort(cases.begin(), cases.end(), [](const TestCase& a, const TestCase& b) {

@@ -25,6 +25,17 @@ std::vector<std::string> option_keys();
 // Fails when a known key has the wrong type or range; unknown keys are the caller's concern.
 util::Result<Options> parse_options(const util::Json& options);
 
+// Playwright configs that `hypertest init` should offer as testRunner.config, likeliest first:
+// those package.json's scripts pass with --config/-c, then any playwright.config.* below the
+// project (node_modules and dot-folders skipped). Empty when the default config at the
+// project's root is what the scripts use (or no script names one and it exists).
+std::vector<std::string> config_candidates(const fs::path& project_dir);
+
+// Folders below the project (three levels at most) that Playwright wrote as output: an
+// outputDir (it holds .last-run.json) or an HTML report, whatever the config names them. They
+// stay out of the image and out of drift detection.
+std::vector<std::string> output_folders(const fs::path& project_dir);
+
 // Walks up from `project_dir` to node_modules/@playwright/test/cli.js. Fails with the
 // install command when it is missing.
 util::Result<fs::path> locate_cli(const fs::path& project_dir);

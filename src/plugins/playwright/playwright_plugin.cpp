@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -60,16 +62,21 @@ util::ProcessSpec batch_spec(const BatchRequest& req, const fs::path& cli, const
     spec.argv.insert(spec.argv.end(),
                      {"--test-list", (w / "test-list.txt").string(), "--reporter=json,blob",
                       "--output", (w / "test-results").string(), "--retries=0",
+                      // The suite's maxFailures counts across the whole run: a batch gets
+                      // what is left of it (0: none), the dispatcher stops the rest.
+                      "--max-failures=" + std::to_string(req.max_failures),
                       "--workers=" + std::to_string(options.workers)});
     spec.cwd = req.task_root;
     spec.kill_with_parent = true;
-    spec.env_set = {{"PLAYWRIGHT_JSON_OUTPUT_NAME", (w / "report.json").string()},
+    for (const auto& [name, value] : req.env)
+        if (!std::getenv(name.c_str())) spec.env_set[name] = value;
+    std::map<std::string, std::string> own = {{"PLAYWRIGHT_JSON_OUTPUT_NAME", (w / "report.json").string()},
                     {"PLAYWRIGHT_BLOB_OUTPUT_FILE", (w / "blob" / "report.zip").string()},
                     {"HOME", (w / "home").string()},
                     {"TMPDIR", (w / "tmp").string()},
                     {"HT_TEST_ARTIFACTS_OUTPUT_PATH", (w / "artifacts").string()},
-                    {"CI", "1"},
                     {"FORCE_COLOR", "0"}};
+    for (auto& [name, value] : own) spec.env_set[name] = std::move(value);
     spec.env_unset = {"PLAYWRIGHT_JSON_OUTPUT_FILE", "PLAYWRIGHT_JSON_OUTPUT_DIR",
                       "PLAYWRIGHT_BLOB_OUTPUT_DIR", "PLAYWRIGHT_BLOB_OUTPUT_NAME"};
     spec.stdout_file = w / "playwright.stdout.log";
@@ -151,7 +158,19 @@ void collect_report(const BatchRequest& req, const RunEnd& end, BatchOutcome& ou
         out.error = parsed.error().message;
         return;
     }
-    out.outcomes = batch_outcomes(std::move(parsed->outcomes), req.tests);
+    // Stopping at the batch's share of maxFailures is what we asked for, not an error.
+    if (req.max_failures > 0) {
+        auto& errors = parsed->errors;
+        errors.erase(std::remove_if(errors.begin(), errors.end(),
+                                    [](const std::string& e) {
+                                        return e.rfind("Testing stopped early after", 0) == 0;
+                                    }),
+                     errors.end());
+    }
+    // Errors before any test started: the config, globalSetup or webServer failed, which
+    // every invocation would repeat. Its tests did not run for that reason alone.
+    out.suite_error = !parsed->errors.empty() && !end.interrupted && parsed->started == 0;
+    if (!out.suite_error) out.outcomes = batch_outcomes(std::move(parsed->outcomes), req.tests);
     if (fs::exists(req.work_dir / "blob" / "report.zip", ec))
         out.blob_report = req.work_dir / "blob" / "report.zip";
     if (!parsed->errors.empty()) {
@@ -216,6 +235,7 @@ class PlaywrightPlugin : public Plugin {
                                         name) != k_dependency_files.end();
             (dependency ? inputs.dependencies : inputs.tests).push_back(name);
         }
+        inputs.skip = output_folders(project_dir);
         std::sort(inputs.dependencies.begin(), inputs.dependencies.end());
         std::sort(inputs.tests.begin(), inputs.tests.end());
         return inputs;
@@ -223,6 +243,11 @@ class PlaywrightPlugin : public Plugin {
 
     util::Status merge_reports(const fs::path& project_dir, const fs::path& blob_dir,
                                const fs::path& out_dir) override;
+    std::vector<Json> init_option_choices(const fs::path& project_dir) override {
+        std::vector<Json> out;
+        for (const auto& c : config_candidates(project_dir)) out.push_back(Json{{"config", c}});
+        return out;
+    }
     BatchOutcome run_batch(const BatchRequest& request) override;
 
   private:

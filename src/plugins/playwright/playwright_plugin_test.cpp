@@ -23,7 +23,7 @@ const fs = require('fs');
 const path = require('path');
 const out = process.env.PLAYWRIGHT_JSON_OUTPUT_NAME;
 const env = {};
-for (const k of ['HOME', 'TMPDIR', 'CI', 'FORCE_COLOR', 'HT_TEST_ARTIFACTS_OUTPUT_PATH',
+for (const k of ['HOME', 'TMPDIR', 'CI', 'SUITE_SETTING', 'FORCE_COLOR', 'HT_TEST_ARTIFACTS_OUTPUT_PATH',
                  'PLAYWRIGHT_BLOB_OUTPUT_FILE']) env[k] = process.env[k];
 fs.writeFileSync(path.join(path.dirname(out), 'fake-call.json'),
                  JSON.stringify({argv: process.argv.slice(2), cwd: process.cwd(), env}));
@@ -67,6 +67,8 @@ class PlaywrightRunBatch : public ::testing::Test {
         req.work_dir = m_work.path();
         req.deadline_ms = deadline_ms;
         req.options = Json{{"workers", 2}};
+        // From the shell that ran hypertest; HOME is the runner's own and must stay so.
+        req.env = {{"SUITE_SETTING", "from-shell"}, {"HOME", "/home/someone"}};
         return make_playwright_plugin(std::make_shared<FakeProcessRunner>())->run_batch(req);
     }
 
@@ -94,12 +96,13 @@ TEST_F(PlaywrightRunBatch, RunsTheTestListAndKeepsTheBatchsOutcomes) {
     const fs::path& w = m_work.path();
     EXPECT_EQ(call["argv"],
               Json({"test", "--test-list", (w / "test-list.txt").string(), "--reporter=json,blob",
-                    "--output", (w / "test-results").string(), "--retries=0", "--workers=2"}));
+                    "--output", (w / "test-results").string(), "--retries=0", "--max-failures=0",
+                    "--workers=2"}));
     EXPECT_EQ(call["cwd"], m_task.path().string());
     EXPECT_EQ(call["env"]["HOME"], (w / "home").string());
     EXPECT_EQ(call["env"]["TMPDIR"], (w / "tmp").string());
     EXPECT_EQ(call["env"]["HT_TEST_ARTIFACTS_OUTPUT_PATH"], (w / "artifacts").string());
-    EXPECT_EQ(call["env"]["CI"], "1");
+    EXPECT_EQ(call["env"]["SUITE_SETTING"], "from-shell");  // nothing invented, e.g. no CI=1
     EXPECT_EQ(call["env"]["FORCE_COLOR"], "0");
     EXPECT_TRUE(fs::is_directory(w / "home"));
 }

@@ -3,7 +3,9 @@
 #include <fstream>
 
 #include "plugins/playwright/discovery.hpp"
+#include "util/base64.hpp"
 #include "util/fs.hpp"
+#include "util/log.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
 
@@ -13,31 +15,6 @@ namespace {
 using util::json_get;
 
 constexpr std::size_t k_max_error_bytes = 16 * 1024;
-
-std::string decode_base64(std::string_view in) {
-    auto value = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+' || c == '-') return 62;
-        if (c == '/' || c == '_') return 63;
-        return -1;
-    };
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    for (char c : in) {
-        int v = value(c);
-        if (v < 0) continue;  // padding, line breaks
-        buffer = (buffer << 6) | static_cast<unsigned>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-        }
-    }
-    return out;
-}
 
 std::string extension_for(const std::string& content_type) {
     static const std::pair<const char*, const char*> k_types[] = {
@@ -80,7 +57,13 @@ std::vector<Attachment> attachments_of(const Json& result, const std::string& id
         } else if (!body.empty()) {
             att.path = dir / (id + "-" + std::to_string(index) + "-" + safe_file_name(att.name) +
                               extension_for(att.content_type));
-            if (!util::write_file_atomic(att.path, decode_base64(body))) continue;
+            auto bytes = util::base64_decode(body);
+            if (!bytes) {
+                util::log_warn("attachment \"" + att.name + "\" of " + id +
+                               " left out: " + bytes.error().message);
+                continue;
+            }
+            if (!util::write_file_atomic(att.path, *bytes)) continue;
         } else {
             continue;
         }
@@ -190,6 +173,7 @@ util::Result<ReportOutcomes> parse_report(const Json& report, const fs::path& at
             }
             return;
         }
+        ++out.started;
         TestOutcome o = outcome_of(t, results, root_dir, attachments_dir);
         // Stopped by our deadline interrupt: a test Playwright reports as skipped may simply not
         // have started (still in worker or fixture set-up). Leave it out so it is re-queued.

@@ -14,6 +14,7 @@ namespace fs = std::filesystem;
 struct ReportOutcomes {
     std::vector<TestOutcome> outcomes;  // one per test with at least one result
     std::vector<std::string> errors;    // run-level errors (global setup, no tests found)
+    std::size_t started = 0;            // tests with at least one result
 };
 
 // Status as plain `playwright test` counts it: expected -> passed (skipped when its last
@@ -26,8 +27,9 @@ std::string outcome_status(const Json& test);
 // interrupted run they simply had no time and are left out, so they can run again.
 enum class NotStarted { skipped, left_out };
 
-// Attachments given inline (base64 body) are written to files under `attachments_dir`. Fails
-// only when `report` is not a Playwright JSON report.
+// Attachments given inline (base64 body) are written to files under `attachments_dir`; one whose
+// body is not valid base64 is left out with a warning. Fails only when `report` is not a
+// Playwright JSON report.
 util::Result<ReportOutcomes> parse_report(const Json& report, const fs::path& attachments_dir,
                                           NotStarted not_started);
 

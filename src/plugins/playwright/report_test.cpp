@@ -136,6 +136,25 @@ TEST(PlaywrightReport, WritesInlineAttachmentsToFiles) {
     EXPECT_EQ(by_name.size(), 2u);
 }
 
+TEST(PlaywrightReport, LeavesOutInlineAttachmentsThatAreNotBase64) {
+    TempDir dir;
+    Json report = data_json("report.json");
+    for_each_spec_test(report, [&](const SpecTest& t) {
+        for (auto& r : const_cast<Json&>(*t.test)["results"]) {
+            for (auto& a : r["attachments"]) {
+                if (a.value("name", "") == "note") a["body"] = "bm90ZQ=\n";  // stray line break
+            }
+        }
+    });
+    auto parsed = parse_report(report, dir.path(), NotStarted::skipped).take_or_fatal();
+    std::set<std::string> names;
+    for (const auto& o : parsed.outcomes) {
+        for (const auto& a : o.attachments) names.insert(a.name);
+    }
+    EXPECT_TRUE(names.count("screenshot"));
+    EXPECT_FALSE(names.count("note"));
+}
+
 TEST(PlaywrightReport, KeepsAttachmentsGivenByPath) {
     TempDir dir;
     fs::path html = dir.path() / "page.html";

@@ -17,6 +17,7 @@
 #include "oci/fake_registry.hpp"
 #include "oci/image.hpp"
 #include "providers/aws/aws_provider.hpp"
+#include "util/base64.hpp"
 #include "util/fs.hpp"
 
 namespace hypertest::providers::testing_support {
@@ -103,7 +104,7 @@ struct FakeAws {
                 return;
             }
             invoked.push_back(req.body);
-            res.set_header("X-Amz-Log-Result", aws::base64_encode(k_log));
+            res.set_header("X-Amz-Log-Result", util::base64_encode(k_log));
             if (!invoke_error.empty()) {
                 res.set_header("X-Amz-Function-Error", invoke_error);
                 res.set_content(
@@ -144,7 +145,7 @@ struct FakeAws {
             res.set_content(
                 util::Json{
                     {"authorizationData",
-                     {{{"authorizationToken", aws::base64_encode("AWS:" + k_registry_password)},
+                     {{{"authorizationToken", util::base64_encode("AWS:" + k_registry_password)},
                        {"expiresAt", 4102444800.0},
                        {"proxyEndpoint", "http://127.0.0.1:5000"}}}}}
                     .dump(),

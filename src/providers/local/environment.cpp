@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "util/fs.hpp"
 #include "util/log.hpp"
@@ -23,6 +25,13 @@ std::string host_path() {
     return p && *p ? p : "/usr/local/bin:/usr/bin:/bin";
 }
 
+constexpr const char* k_socket_name = "runtime.sock";
+
+bool pasta_installed() {
+    static const bool installed = !util::find_in_path("pasta").empty();
+    return installed;
+}
+
 std::map<std::string, std::string> runtime_env(const EnvironmentSpec& spec, const std::string& api,
                                                const fs::path& private_tmp) {
     std::map<std::string, std::string> env = spec.image_env;
@@ -33,6 +42,12 @@ std::map<std::string, std::string> runtime_env(const EnvironmentSpec& spec, cons
     env["TMPDIR"] = tmp.string();
     env["LANG"] = "C.UTF-8";
     env["AWS_LAMBDA_RUNTIME_API"] = api;
+    std::string layers;
+    for (const auto& l : spec.task_layers) layers += (layers.empty() ? "" : ":") + l.string();
+    if (!layers.empty()) env["HT_TASK_LAYERS"] = layers;
+    if (spec.sandbox) env["HT_RUNTIME_API_SOCKET"] = (private_tmp / k_socket_name).string();
+    // The runner waits for pasta to configure the namespace before the first batch.
+    if (spec.sandbox && spec.private_network && pasta_installed()) env["HT_NETWORK_WAIT"] = "1";
     env["LAMBDA_TASK_ROOT"] = spec.task_root.string();
     env["AWS_LAMBDA_FUNCTION_NAME"] = spec.function_name;
     env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
@@ -94,9 +109,36 @@ std::vector<pid_t> descendants(pid_t root) {
     return out;
 }
 
+// pasta (from Debian's passt) gives the sandbox's network namespace outbound traffic through
+// the host's sockets, like Lambda's. Nothing reaches into the namespace (-t/-u none), nothing
+// of the host's loopback is reachable from it (-T/-U none, --no-map-gw): other environments'
+// servers stay out of reach.
+util::Result<std::unique_ptr<util::Child>> start_network(pid_t sandbox_pid, const fs::path& log) {
+    util::ProcessSpec p;
+    p.argv = {"pasta", "--runas", std::to_string(::geteuid()), "--config-net", "--no-map-gw",
+              "-t", "none", "-u", "none", "-T", "none", "-U", "none", "--quiet", "--foreground",
+              std::to_string(sandbox_pid)};
+    p.kill_with_parent = true;
+    p.stdout_file = log;
+    p.stderr_file = log;
+    return util::Child::spawn(p);
+}
+
+// The process bubblewrap started inside the namespaces (bubblewrap itself stays outside).
+pid_t sandbox_child(pid_t bwrap, std::chrono::milliseconds wait) {
+    auto until = std::chrono::steady_clock::now() + wait;
+    fs::path children = "/proc/" + std::to_string(bwrap) + "/task/" + std::to_string(bwrap) + "/children";
+    do {
+        std::string text = read_small_file(children);
+        if (!text.empty()) return static_cast<pid_t>(std::atoi(text.c_str()));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    } while (std::chrono::steady_clock::now() < until);
+    return -1;
+}
+
 }  // namespace
 
-std::vector<std::string> runtime_argv(const EnvironmentSpec& spec) {
+std::vector<std::string> runtime_argv(const EnvironmentSpec& spec, const fs::path& runtime_dir) {
     if (!spec.sandbox) return {spec.runner.string()};
     // Order matters: the private /tmp is mounted before the binds that may live below it.
     std::vector<std::string> argv = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
@@ -106,10 +148,14 @@ std::vector<std::string> runtime_argv(const EnvironmentSpec& spec) {
     };
     if (!spec.image_root.empty()) bind("--ro-bind", spec.image_root);
     bind("--ro-bind", spec.task_root);
+    for (const auto& l : spec.task_layers) bind("--ro-bind", l);
     bind("--ro-bind", spec.runner);
     if (!spec.storage_root.empty()) bind("--bind", spec.storage_root);
-    argv.insert(argv.end(), {"--unshare-all", "--share-net", "--die-with-parent", "--chdir",
-                             spec.task_root.string(), "--", spec.runner.string()});
+    bind("--bind", runtime_dir);
+    // A session of its own: no process inside can reach the user's terminal (TIOCSTI).
+    argv.insert(argv.end(), {"--unshare-all", "--new-session", "--die-with-parent"});
+    if (!spec.private_network) argv.push_back("--share-net");
+    argv.insert(argv.end(), {"--chdir", spec.task_root.string(), "--", spec.runner.string()});
     return argv;
 }
 
@@ -136,21 +182,20 @@ util::Result<std::unique_ptr<Environment>> Environment::start(const EnvironmentS
                                                               const std::string& image_digest) {
     std::unique_ptr<Environment> env(new Environment());
     env->m_digest = image_digest;
-    auto api = start_runtime_api_server("arn:aws:lambda:local:000000000000:function:" +
-                                        spec.function_name);
+    env->m_private_tmp = make_private_tmp(spec.function_name);
+    if (env->m_private_tmp.empty())
+        return util::make_error("cannot create a temporary directory for the function", true);
+    auto api = start_runtime_api_server(
+        "arn:aws:lambda:local:000000000000:function:" + spec.function_name, k_max_response_bytes,
+        spec.sandbox ? (env->m_private_tmp / k_socket_name).string() : std::string());
     if (!api) return api.error();
     env->m_api = std::move(*api);
-    if (!spec.sandbox) {
-        env->m_private_tmp = make_private_tmp(spec.function_name);
-        if (env->m_private_tmp.empty())
-            return util::make_error("cannot create a temporary directory for the function", true);
-    }
     if (auto s = util::ensure_dir(spec.log_dir); !s) return s.error();
     std::string stem = log_stem();
     env->m_stderr_log = spec.log_dir / (stem + ".log");
 
     util::ProcessSpec p;
-    p.argv = runtime_argv(spec);
+    p.argv = runtime_argv(spec, env->m_private_tmp);
     p.cwd = spec.sandbox ? fs::path() : spec.task_root;
     p.clear_env = true;
     p.env_set = runtime_env(spec, env->m_api->address(), env->m_private_tmp);
@@ -160,9 +205,30 @@ util::Result<std::unique_ptr<Environment>> Environment::start(const EnvironmentS
     auto child = util::Child::spawn(p);
     if (!child) return util::make_error("cannot start the function runtime: " + child.error().message);
     env->m_child = std::move(*child);
+    if (spec.sandbox && spec.private_network) {
+        if (auto s = env->start_private_network(spec, stem); !s) return s.error();
+    }
     util::log_debug("started runtime pid " + std::to_string(env->m_child->pid()) + " on " +
                     env->m_api->address() + ", log " + env->m_stderr_log.string());
     return env;
+}
+
+util::Status Environment::start_private_network(const EnvironmentSpec& spec,
+                                                const std::string& log_stem) {
+    if (!pasta_installed()) {
+        static std::once_flag warned;
+        std::call_once(warned, [] {
+            util::log_warn("pasta is not installed (Debian package passt): tests get a network "
+                           "of their own without outbound access");
+        });
+        return util::ok_status();
+    }
+    pid_t inner = sandbox_child(m_child->pid(), std::chrono::milliseconds(5000));
+    if (inner <= 0) return util::make_error("the sandbox of the function runtime did not start", true);
+    auto net = start_network(inner, spec.log_dir / (log_stem + ".network.log"));
+    if (!net) return util::make_error("cannot start pasta for the sandbox's network: " + net.error().message);
+    m_network = std::move(*net);
+    return util::ok_status();
 }
 
 Environment::~Environment() {
@@ -171,6 +237,10 @@ Environment::~Environment() {
         kill();
         std::lock_guard lock(m_child_mutex);
         m_child->wait();
+    }
+    if (m_network) {
+        m_network->kill_group(SIGKILL);
+        m_network->wait();
     }
     if (m_api) m_api->stop();
     std::error_code ec;

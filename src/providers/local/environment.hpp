@@ -23,18 +23,26 @@ struct EnvironmentSpec {
     std::string function_name;
     fs::path runner;      // the runtime executable
     fs::path task_root;   // LAMBDA_TASK_ROOT (read-only inside the sandbox)
-    fs::path image_root;  // the unpacked image holding task_root (and runner); may be empty
+    fs::path image_root;  // the unpacked base image (holding the runner); may be empty
+    // The project's unpacked layers (read-only inside the sandbox); the runner composes its
+    // view of the project from them. Empty: task_root alone.
+    std::vector<fs::path> task_layers;
     std::map<std::string, std::string> image_env;  // the image config's Env (PATH excluded)
     std::map<std::string, std::string> extra_env;  // cloudProvider.env; after image_env
     int timeout_s = 900;
     int memory_mb = 2048;
     bool sandbox = false;
+    // Sandboxed only: a network namespace of the environment's own (its own loopback, so
+    // fixed ports never clash; outbound traffic through pasta when it is installed) instead
+    // of the host's network.
+    bool private_network = true;
     fs::path storage_root;  // writable inside the sandbox, so the runner can upload
     fs::path log_dir;
 };
 
-// The command line for the runtime: the runner itself, or bubblewrap around it.
-std::vector<std::string> runtime_argv(const EnvironmentSpec& spec);
+// The command line for the runtime: the runner itself, or bubblewrap around it. runtime_dir
+// (sandboxed only) holds the Runtime API socket and is bound into the sandbox.
+std::vector<std::string> runtime_argv(const EnvironmentSpec& spec, const fs::path& runtime_dir);
 
 // Whether bubblewrap can create a sandbox here; on failure, why not. Probed once per process.
 util::Status bubblewrap_status();
@@ -63,12 +71,15 @@ public:
 
 private:
     Environment() = default;
+    util::Status start_private_network(const EnvironmentSpec& spec, const std::string& log_stem);
     std::string m_digest;
     std::unique_ptr<RuntimeApiServer> m_api;
     std::mutex m_child_mutex;
     std::unique_ptr<util::Child> m_child;
+    std::unique_ptr<util::Child> m_network;  // pasta, serving the private network
     TimePoint m_spawned;
-    fs::path m_private_tmp;  // unsandboxed runs: HOME and TMPDIR
+    // Unsandboxed runs: HOME and TMPDIR. Sandboxed: holds the Runtime API socket.
+    fs::path m_private_tmp;
     fs::path m_stderr_log;
     int m_invocations = 0;
 };

@@ -78,7 +78,7 @@ InvokeResponse from_reply(const RuntimeReply& reply) {
 class FunctionHost : public Functions {
 public:
     explicit FunctionHost(FunctionHostOptions o)
-        : m_opts(std::move(o)), m_roots(m_opts.function_dir / "rootfs", m_opts.image_layout_dir) {
+        : m_opts(std::move(o)), m_roots(m_opts.cache_dir, m_opts.image_layout_dir) {
         m_opts.concurrency = std::max(1, m_opts.concurrency);
         prune_logs(m_opts.function_dir / "logs", k_kept_logs);
     }
@@ -114,6 +114,11 @@ public:
                         {"updatedAt", util::iso8601_ms(util::now_ms())}};
         if (auto s = util::write_file_atomic(m_opts.function_dir / "function.json", j.dump(2) + "\n"); !s)
             return s;
+        // Unpacked now, like Lambda optimizes an image on update: the first invocation starts
+        // at once. Layers unpacked for earlier images are re-used.
+        if (m_opts.task_root_override.empty()) {
+            if (auto root = m_roots.get(digest); !root) return root.error();
+        }
         std::vector<std::string> keep = {digest};
         if (previous && !previous->image_digest.empty()) keep.push_back(previous->image_digest);
         m_roots.prune(keep);
@@ -299,6 +304,7 @@ private:
         auto sandbox = sandbox_enabled();
         if (!sandbox) return sandbox.error();
         spec.sandbox = *sandbox;
+        spec.private_network = m_opts.private_network;
         if (!m_opts.task_root_override.empty()) {
             spec.task_root = m_opts.task_root_override;
             return Spec{"override", spec};
@@ -314,6 +320,7 @@ private:
         if (!root) return root.error();
         spec.task_root = root->path;
         spec.image_root = root->rootfs;
+        spec.task_layers = root->task_layers;
         // The image's own runtime when it has one (built on a base image): invoke runs
         // exactly what deploy froze. Without one, the runner installed beside hypertest.
         if (!root->runner.empty()) spec.runner = root->runner;

@@ -17,7 +17,8 @@ enum class SandboxMode { off, on, automatic };
 
 struct FunctionHostOptions {
     std::string function_name = "hypertest";
-    fs::path function_dir;      // state (function.json), rootfs/<digest>, logs/
+    fs::path function_dir;      // state (function.json), logs/
+    fs::path cache_dir;         // unpacked layers, outside the project (TaskRootCache)
     fs::path image_layout_dir;  // where deploy wrote the image (or, with registry, the host's own)
     // When enabled, images are pulled by digest from this registry into image_layout_dir on
     // update() (and again when missing at invoke), so the host runs what deploy pushed.
@@ -28,6 +29,7 @@ struct FunctionHostOptions {
     int timeout_s = 900;
     int memory_mb = 2048;
     SandboxMode sandbox = SandboxMode::automatic;
+    bool private_network = true;  // sandboxed environments: a network namespace each
     std::map<std::string, std::string> env;  // set in every environment (cloudProvider.env)
     // Tests only: run this directory as the task root instead of unpacking the image.
     fs::path task_root_override;

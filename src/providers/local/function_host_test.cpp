@@ -3,16 +3,20 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <iostream>
 #include <set>
 #include <thread>
 
+#include "util/fs.hpp"
+#include "util/sha256.hpp"
 #include "util/temp_dir.hpp"
 #include "oci/image.hpp"
 #include "providers/local/environment.hpp"
 #include "providers/local/task_root.hpp"
 #include "util/fs.hpp"
+#include "util/sha256.hpp"
 #include "util/time.hpp"
 
 namespace hypertest::providers {
@@ -32,6 +36,7 @@ struct Host {
     explicit Host(int concurrency = 1, SandboxMode sandbox = SandboxMode::off) {
         opts.function_name = "fn-test";
         opts.function_dir = tmp.path() / "functions/fn-test";
+        opts.cache_dir = tmp.path() / "cache";
         opts.image_layout_dir = tmp.path() / "image";
         opts.runner_path = HT_FAKE_RUNTIME;
         opts.storage_root = tmp.path() / "storage";
@@ -249,32 +254,55 @@ TEST(FunctionHost, NotDeployedIsAnErrorNamingDeploy) {
     EXPECT_FALSE(h.functions().update("sha256:" + std::string(64, 'a')));  // not in the layout
 }
 
-// The real path: the image in the OCI layout is unpacked once into rootfs/<hex>.
-TEST(FunctionHost, RunsTheDeployedImageUnpackedByDigest) {
+// The real path: the project's layers are unpacked once per layer digest into the cache
+// (outside the project) and shared between images.
+TEST(FunctionHost, RunsTheDeployedImageFromUnpackedLayers) {
     Host h;
     h.opts.task_root_override.clear();
     fs::path project = h.tmp.path() / "project";
+    ASSERT_TRUE(util::write_file_atomic(project / "node_modules/pkg/index.js", "pkg"));
     ASSERT_TRUE(util::write_file_atomic(project / "tests/a.spec.ts", "test"));
     auto layout = oci::ImageLayout::open(h.opts.image_layout_dir);
     ASSERT_TRUE(layout) << layout.error().message;
-    auto layer = oci::build_layer(project, {"tests"}, *layout);
-    ASSERT_TRUE(layer) << layer.error().message;
-    oci::ImageSpec spec;
-    spec.layers = {*layer};
-    spec.env = {"HT_FAKE_IMAGE_VAR=from-image", "PATH=/image/only"};
-    auto image = oci::write_image(*layout, spec, "fn-test");
-    ASSERT_TRUE(image) << image.error().message;
-    ASSERT_TRUE(h.functions().update(image->manifest_digest));
+    auto image_with = [&](const std::string& spec_text) {
+        EXPECT_TRUE(util::write_file_atomic(project / "tests/a.spec.ts", spec_text));
+        oci::ImageSpec spec;
+        spec.layers = {oci::build_layer(project, {"node_modules"}, *layout, {}, "var/task").value(),
+                       oci::build_layer(project, {"tests"}, *layout, {}, "var/task").value()};
+        spec.created_by = {"hypertest: dependencies", "hypertest: tests"};
+        spec.env = {"HT_FAKE_IMAGE_VAR=from-image", "PATH=/image/only"};
+        auto image = oci::write_image(*layout, spec, "fn-test");
+        EXPECT_TRUE(image) << image.error().message;
+        return std::make_pair(image->manifest_digest, spec.layers);
+    };
+    auto [digest, layers] = image_with("test");
+    ASSERT_TRUE(h.functions().update(digest));
     auto st = h.functions().state();
     ASSERT_TRUE(st);
-    EXPECT_EQ(st->image_digest, image->manifest_digest);
+    EXPECT_EQ(st->image_digest, digest);
+    fs::path tests_root = h.opts.cache_dir / "layers" / layers[1].digest.substr(7) / "var/task";
+    fs::path deps_root = h.opts.cache_dir / "layers" / layers[0].digest.substr(7) / "var/task";
+    EXPECT_EQ(util::read_file(tests_root / "tests/a.spec.ts").value(), "test");
+    EXPECT_EQ(util::read_file(deps_root / "node_modules/pkg/index.js").value(), "pkg");
 
     auto r = h.invoke({{"mode", "echo"}});
     ASSERT_FALSE(r.function_error) << r.error_message;
-    fs::path root = h.opts.function_dir / "rootfs" / image->manifest_digest.substr(7);
-    EXPECT_EQ(r.payload["taskRoot"], root.string());
-    EXPECT_EQ(util::read_file(root / "tests/a.spec.ts").value(), "test");
+    EXPECT_EQ(r.payload["taskRoot"], tests_root.string());
     EXPECT_EQ(r.payload["imageVar"], "from-image");
+
+    // A changed spec: one new layer unpacked, the dependency layer re-used as it is.
+    struct stat before {};
+    ASSERT_EQ(::stat(deps_root.c_str(), &before), 0);
+    auto [digest2, layers2] = image_with("changed");
+    ASSERT_TRUE(h.functions().update(digest2));
+    EXPECT_EQ(layers2[0].digest, layers[0].digest);
+    std::size_t unpacked = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(h.opts.cache_dir / "layers")) ++unpacked;
+    EXPECT_EQ(unpacked, 3u);
+    struct stat after {};
+    ASSERT_EQ(::stat(deps_root.c_str(), &after), 0);
+    EXPECT_EQ(after.st_ino, before.st_ino);  // not unpacked again
+    EXPECT_FALSE(fs::exists(h.opts.function_dir / "rootfs"));
 }
 
 // Built on a base image: the image holds its own runtime at its entrypoint, the host runs
@@ -293,6 +321,7 @@ void runs_the_image_runtime(SandboxMode sandbox) {
     oci::ImageSpec spec;
     spec.layers = {oci::build_layer(base, {"usr"}, *layout).value(),
                    oci::build_layer(project, {"tests"}, *layout, {}, "var/task").value()};
+    spec.created_by = {"base", "hypertest: tests"};
     spec.entrypoint = {"/usr/local/bin/hypertest-runner"};
     spec.working_dir = "/var/task";
     auto image = oci::write_image(*layout, spec, "fn-test");
@@ -301,10 +330,12 @@ void runs_the_image_runtime(SandboxMode sandbox) {
 
     auto r = h.invoke({{"mode", "echo"}});
     ASSERT_FALSE(r.function_error) << r.error_message;
-    fs::path rootfs = fs::canonical(h.opts.function_dir / "rootfs" / image->manifest_digest.substr(7));
+    // The base's layers together under rootfs/, the project's layer under layers/.
+    fs::path rootfs = fs::canonical(
+        h.opts.cache_dir / "rootfs" / util::sha256_hex(spec.layers[0].digest + "\n"));
     EXPECT_EQ(r.payload["exe"], (rootfs / "usr/local/bin/hypertest-runner").string());
     EXPECT_EQ(fs::path(r.payload["taskRoot"].get<std::string>()),
-              h.opts.function_dir / "rootfs" / image->manifest_digest.substr(7) / "var/task");
+              h.opts.cache_dir / "layers" / spec.layers[1].digest.substr(7) / "var/task");
 }
 
 TEST(FunctionHost, RunsTheRuntimeInsideTheImage) { runs_the_image_runtime(SandboxMode::off); }

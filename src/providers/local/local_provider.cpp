@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "oci/image.hpp"
 #include "providers/local/environment.hpp"
 #include "providers/local/function_host.hpp"
@@ -15,11 +17,27 @@ namespace {
 struct LocalConfig {
     fs::path storage_dir = ".hypertest/storage";
     SandboxMode sandbox = SandboxMode::automatic;
+    bool private_network = true;
     int function_timeout_s = 900;
     int memory_mb = 2048;
     std::map<std::string, std::string> env;
     RegistrySettings registry;
+    fs::path cache_dir;  // empty: default_cache_dir()
 };
+
+// Outside every project: $HYPERTEST_CACHE_DIR, else $XDG_CACHE_HOME/hypertest, else
+// ~/.cache/hypertest, else a per-user folder in the temp dir.
+fs::path default_cache_dir() {
+    auto env = [](const char* name) {
+        const char* v = std::getenv(name);
+        return v && *v == '/' ? fs::path(v) : fs::path();
+    };
+    if (auto d = env("HYPERTEST_CACHE_DIR"); !d.empty()) return d;
+    if (auto d = env("XDG_CACHE_HOME"); !d.empty()) return d / "hypertest";
+    if (auto d = env("HOME"); !d.empty()) return d / ".cache" / "hypertest";
+    std::error_code ec;
+    return fs::temp_directory_path(ec) / ("hypertest-cache-" + std::to_string(::geteuid()));
+}
 
 [[noreturn]] void bad_key(const std::string& key, const std::string& problem, const std::string& fix) {
     throw util::Fatal("cloudProvider." + key + " " + problem + "; " + fix);
@@ -54,6 +72,14 @@ LocalConfig parse_config(const Json& c) {
                     "use \"auto\" to sandbox with bubblewrap when it works");
         }
     }
+    if (c.contains("network") && !c["network"].is_null()) {
+        const Json& n = c["network"];
+        if (!n.is_string() || (n.get<std::string>() != "private" && n.get<std::string>() != "host"))
+            bad_key("network", "must be \"private\" or \"host\" (got " + n.dump() + ")",
+                    "\"private\" gives each environment a network of its own, like Lambda; "
+                    "\"host\" shares this machine's");
+        cfg.private_network = n.get<std::string>() == "private";
+    }
     cfg.function_timeout_s = positive_int(c, "functionTimeout", cfg.function_timeout_s,
                                           "give seconds, e.g. \"functionTimeout\": 900");
     cfg.memory_mb = positive_int(c, "memorySize", cfg.memory_mb,
@@ -69,6 +95,12 @@ LocalConfig parse_config(const Json& c) {
                 bad_key("env." + name, "is reserved for the function runtime", "use another name");
             cfg.env[name] = value.get<std::string>();
         }
+    }
+    if (c.contains("cacheDir") && !c["cacheDir"].is_null()) {
+        if (!c["cacheDir"].is_string() || c["cacheDir"].get<std::string>().empty())
+            bad_key("cacheDir", "must be a non-empty path (got " + c["cacheDir"].dump() + ")",
+                    "e.g. \"cacheDir\": \"/var/cache/hypertest\" (default: ~/.cache/hypertest)");
+        cfg.cache_dir = c["cacheDir"].get<std::string>();
     }
     cfg.registry = parse_registry_settings(c);
     return cfg;
@@ -87,6 +119,9 @@ public:
         FunctionHostOptions o;
         o.function_name = ctx.function_name;
         o.function_dir = project / ".hypertest" / "functions" / ctx.function_name;
+        o.cache_dir = m_config.cache_dir.empty() ? default_cache_dir()
+                      : m_config.cache_dir.is_absolute() ? m_config.cache_dir
+                                                         : project / m_config.cache_dir;
         o.image_layout_dir = m_layout_dir;
         o.runner_path = ctx.runner_path;
         o.storage_root = m_storage_root;
@@ -94,6 +129,7 @@ public:
         o.timeout_s = m_config.function_timeout_s;
         o.memory_mb = m_config.memory_mb;
         o.sandbox = m_config.sandbox;
+        o.private_network = m_config.private_network;
         o.env = m_config.env;
         if (m_config.registry.enabled()) {
             // The host keeps its own layout, filled from the registry, not deploy's.
@@ -158,7 +194,13 @@ private:
         if (m_config.sandbox == SandboxMode::off)
             return {"sandbox", true, "disabled: tests run unsandboxed", ""};
         auto status = bubblewrap_status();
-        if (status) return {"sandbox", true, "bubblewrap (read-only task root, private /tmp)", ""};
+        if (status) {
+            std::string network = !m_config.private_network ? "the host's network"
+                                  : util::find_in_path("pasta").empty()
+                                      ? "a private network without outbound access (install passt)"
+                                      : "a private network with outbound access through pasta";
+            return {"sandbox", true, "bubblewrap (read-only task root, private /tmp, " + network + ")", ""};
+        }
         if (m_config.sandbox == SandboxMode::automatic) {
             return {"sandbox", true, "unavailable: tests run unsandboxed (" + status.error().message + ")",
                     ""};
@@ -214,8 +256,8 @@ private:
 }  // namespace
 
 std::vector<std::string> local_config_keys() {
-    return {"name", "storageDir", "sandbox", "functionTimeout", "memorySize", "env",
-            "registry", "insecureRegistry"};
+    return {"name", "storageDir", "cacheDir", "sandbox", "network", "functionTimeout",
+            "memorySize", "env", "registry", "insecureRegistry"};
 }
 
 std::unique_ptr<Provider> make_local_provider(const ProviderContext& ctx) {

@@ -31,9 +31,11 @@ std::string fatal_message(const Json& config) {
 }
 
 TEST(LocalProvider, ConfigKeysAndValidation) {
-    EXPECT_EQ(local_config_keys(), (std::vector<std::string>{"name", "storageDir", "sandbox",
-                                                             "functionTimeout", "memorySize", "env",
-                                                             "registry", "insecureRegistry"}));
+    EXPECT_EQ(local_config_keys(),
+              (std::vector<std::string>{"name", "storageDir", "cacheDir", "sandbox", "network",
+                                        "functionTimeout", "memorySize", "env", "registry",
+                                        "insecureRegistry"}));
+    EXPECT_NE(fatal_message({{"network", "none"}}).find("cloudProvider.network"), std::string::npos);
     EXPECT_NE(fatal_message({{"env", "A=1"}}).find("cloudProvider.env must be an object"), std::string::npos);
     EXPECT_NE(fatal_message({{"env", {{"A", 1}}}}).find("cloudProvider.env.A"), std::string::npos);
     EXPECT_NE(fatal_message({{"env", {{"AWS_REGION", "x"}}}}).find("reserved"), std::string::npos);

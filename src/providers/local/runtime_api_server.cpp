@@ -1,6 +1,8 @@
 #include "providers/local/runtime_api_server.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -37,8 +39,8 @@ std::string lambda_error(const std::string& message, const std::string& type) {
 
 class HttplibRuntimeApiServer : public RuntimeApiServer {
 public:
-    HttplibRuntimeApiServer(std::string arn, std::size_t max_bytes)
-        : m_arn(std::move(arn)), m_max_bytes(max_bytes) {}
+    HttplibRuntimeApiServer(std::string arn, std::size_t max_bytes, std::string unix_socket)
+        : m_arn(std::move(arn)), m_max_bytes(max_bytes), m_unix_socket(std::move(unix_socket)) {}
     ~HttplibRuntimeApiServer() override { stop(); }
 
     util::Status listen() {
@@ -65,8 +67,18 @@ public:
                       [this](const httplib::Request& req, httplib::Response& res) {
                           on_init_error(req, res);
                       });
-        m_port = m_server.bind_to_any_port("127.0.0.1");
-        if (m_port <= 0) return util::make_error("cannot listen on 127.0.0.1 for the Runtime API", true);
+        if (!m_unix_socket.empty()) {
+            ::unlink(m_unix_socket.c_str());
+            m_server.set_address_family(AF_UNIX);
+            if (!m_server.bind_to_port(m_unix_socket, 80))
+                return util::make_error("cannot listen on " + m_unix_socket + " for the Runtime API", true);
+            // The port of Lambda's own Runtime API address; requests arrive over the socket.
+            m_port = 9001;
+        } else {
+            m_port = m_server.bind_to_any_port("127.0.0.1");
+            if (m_port <= 0)
+                return util::make_error("cannot listen on 127.0.0.1 for the Runtime API", true);
+        }
         m_thread = std::thread([this] {
             m_server.listen_after_bind();
             m_listen_done = true;
@@ -216,6 +228,7 @@ private:
 
     std::string m_arn;
     std::size_t m_max_bytes;
+    std::string m_unix_socket;
     httplib::Server m_server;
     int m_port = 0;
     std::thread m_thread;
@@ -235,8 +248,10 @@ private:
 }  // namespace
 
 util::Result<std::unique_ptr<RuntimeApiServer>> start_runtime_api_server(
-    const std::string& function_arn, std::size_t max_response_bytes) {
-    auto server = std::make_unique<HttplibRuntimeApiServer>(function_arn, max_response_bytes);
+    const std::string& function_arn, std::size_t max_response_bytes,
+    const std::string& unix_socket) {
+    auto server = std::make_unique<HttplibRuntimeApiServer>(function_arn, max_response_bytes,
+                                                            unix_socket);
     if (auto s = server->listen(); !s) return s.error();
     return std::unique_ptr<RuntimeApiServer>(std::move(server));
 }

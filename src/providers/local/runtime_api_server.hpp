@@ -27,7 +27,8 @@ class RuntimeApiServer {
 public:
     using TimePoint = std::chrono::steady_clock::time_point;
     virtual ~RuntimeApiServer() = default;
-    // "127.0.0.1:<port>", the value of AWS_LAMBDA_RUNTIME_API.
+    // "127.0.0.1:<port>", the value of AWS_LAMBDA_RUNTIME_API (on a Unix socket: a nominal
+    // 127.0.0.1:9001; the runtime is told the socket through HT_RUNTIME_API_SOCKET).
     virtual std::string address() const = 0;
     // Queues one event for the runtime's pending or next /next. The Lambda deadline header is
     // set at delivery: delivery time + timeout. Returns the request id.
@@ -45,9 +46,11 @@ public:
     virtual void stop() = 0;
 };
 
-// Listens on 127.0.0.1 on a free port, serving in a background thread. Fails when no port can
-// be bound. function_arn goes into the Lambda-Runtime-Invoked-Function-Arn header.
+// Listens on 127.0.0.1 on a free port, or on the Unix socket `unix_socket` when it is set,
+// serving in a background thread. Fails when it cannot listen. function_arn goes into the
+// Lambda-Runtime-Invoked-Function-Arn header.
 util::Result<std::unique_ptr<RuntimeApiServer>> start_runtime_api_server(
-    const std::string& function_arn, std::size_t max_response_bytes = k_max_response_bytes);
+    const std::string& function_arn, std::size_t max_response_bytes = k_max_response_bytes,
+    const std::string& unix_socket = "");
 
 }  // namespace hypertest::providers

@@ -4,14 +4,20 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <set>
 
 #include "oci/image.hpp"
 #include "util/fs.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
+#include "util/sha256.hpp"
 
 namespace hypertest::providers {
 namespace {
+
+// Where the project's layers put the task root (deploy builds them under var/task).
+constexpr const char* k_task_root_dir = "var/task";
 
 // Env and WorkingDir of the image config; empty when the config cannot be read.
 void read_image_config(const oci::ImageLayout& layout, const std::string& digest, TaskRoot& root) {
@@ -31,25 +37,31 @@ void read_image_config(const oci::ImageLayout& layout, const std::string& digest
         if (eq != std::string::npos && eq > 0) root.env[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     auto entrypoint = util::json_get<std::vector<std::string>>(c, "Entrypoint", {});
-    if (!entrypoint.empty()) root.runner = image_executable(root.rootfs, entrypoint.front());
+    if (!entrypoint.empty() && !root.rootfs.empty())
+        root.runner = image_executable(root.rootfs, entrypoint.front());
     std::string workdir = util::json_get<std::string>(c, "WorkingDir", "");
     fs::path candidate = root.path / fs::path(workdir).relative_path();
     std::error_code ec;
-    if (!workdir.empty() && candidate.lexically_normal().string().rfind(root.path.string(), 0) == 0 &&
+    if (!root.path.empty() && !workdir.empty() && candidate.lexically_normal().string().rfind(root.path.string(), 0) == 0 &&
         fs::is_directory(candidate, ec)) {
         root.path = candidate.lexically_normal();
     }
 }
 
-util::Status unpack_once(const oci::ImageLayout& layout, const std::string& digest,
+util::Status unpack_once(const oci::ImageLayout& layout, const std::vector<oci::LayerRef>& layers,
                          const fs::path& target) {
     std::error_code ec;
-    if (fs::is_directory(target, ec)) return util::ok_status();
+    if (fs::is_directory(target, ec)) {
+        // Marks it used, for prune().
+        fs::last_write_time(target, fs::file_time_type::clock::now(), ec);
+        return util::ok_status();
+    }
+    if (auto s = util::ensure_dir(target.parent_path()); !s) return s;
     static std::atomic<int> serial{0};
     fs::path tmp = target.parent_path() / (".tmp-" + target.filename().string() + "-" +
                                            std::to_string(::getpid()) + "-" + std::to_string(++serial));
     fs::remove_all(tmp, ec);
-    if (auto s = oci::unpack_image(layout, digest, tmp); !s) {
+    if (auto s = oci::unpack_layers(layout, layers, tmp); !s) {
         fs::remove_all(tmp, ec);
         return s;
     }
@@ -57,12 +69,35 @@ util::Status unpack_once(const oci::ImageLayout& layout, const std::string& dige
     if (ec) {
         std::error_code ignore;
         fs::remove_all(tmp, ignore);
-        // Another process may have unpacked the same image first.
+        // Another process may have unpacked the same layers first.
         if (!fs::is_directory(target, ignore))
-            return util::make_error("cannot move the unpacked image to " + target.string() + ": " +
+            return util::make_error("cannot move the unpacked layers to " + target.string() + ": " +
                                     ec.message());
     }
     return util::ok_status();
+}
+
+// How many of the image's last layers are the project's own: hypertest names them in the
+// config's history ("hypertest: dependencies", "hypertest: tests").
+std::size_t project_layer_count(const oci::ImageLayout& layout, const std::string& digest) {
+    auto manifest_text = layout.read_blob(digest);
+    if (!manifest_text) return 0;
+    auto manifest = util::parse_json(*manifest_text, "image manifest");
+    if (!manifest) return 0;
+    std::string config_digest =
+        util::json_get<std::string>(util::json_get<util::Json>(*manifest, "config", {}), "digest", "");
+    auto config_text = layout.read_blob(config_digest);
+    if (!config_text) return 0;
+    auto config = util::parse_json(*config_text, "image config");
+    if (!config) return 0;
+    auto history = util::json_get<util::Json>(*config, "history", util::Json::array());
+    std::size_t count = 0;
+    for (auto it = history.rbegin(); it != history.rend(); ++it) {
+        if (util::json_get<bool>(*it, "empty_layer", false)) continue;
+        if (util::json_get<std::string>(*it, "created_by", "").rfind("hypertest: ", 0) != 0) break;
+        ++count;
+    }
+    return count;
 }
 
 }  // namespace
@@ -101,14 +136,31 @@ util::Result<TaskRoot> TaskRootCache::get(const std::string& digest) {
         return util::make_error("image " + digest + " is not in " + m_layout_dir.string() +
                                 "; run `hypertest deploy` again");
     }
-    if (auto s = util::ensure_dir(m_rootfs_dir); !s) return s.error();
+    auto layers = oci::image_layers(*layout, digest);
+    if (!layers) return util::make_error("cannot read image " + digest + ": " + layers.error().message);
+    std::size_t own = std::min(project_layer_count(*layout, digest), layers->size());
+    std::vector<oci::LayerRef> base(layers->begin(), layers->end() - static_cast<long>(own));
     TaskRoot root;
-    root.path = m_rootfs_dir / hex;
-    root.rootfs = root.path;
-    if (auto s = unpack_once(*layout, digest, root.path); !s)
-        return util::make_error("cannot unpack image " + digest + ": " + s.error().message);
+    if (!base.empty()) {
+        std::string chain;
+        for (const auto& l : base) chain += l.digest + "\n";
+        root.rootfs = m_cache_dir / "rootfs" / util::sha256_hex(chain);
+        if (auto s = unpack_once(*layout, base, root.rootfs); !s)
+            return util::make_error("cannot unpack the base of image " + digest + ": " + s.error().message);
+        root.path = root.rootfs;
+    }
     read_image_config(*layout, digest, root);
-    util::log_debug("task root for " + digest + ": " + root.path.string() +
+    for (auto it = layers->end() - static_cast<long>(own); it != layers->end(); ++it) {
+        std::string layer_hex = digest_hex(it->digest);
+        if (layer_hex.empty()) return util::make_error("malformed layer digest \"" + it->digest + "\"");
+        fs::path dir = m_cache_dir / "layers" / layer_hex;
+        if (auto s = unpack_once(*layout, {*it}, dir); !s)
+            return util::make_error("cannot unpack image " + digest + ": " + s.error().message);
+        root.task_layers.push_back(dir / k_task_root_dir);
+    }
+    if (!root.task_layers.empty()) root.path = root.task_layers.back();
+    util::log_debug("task root for " + digest + ": " + root.path.string() + " (" +
+                    std::to_string(root.task_layers.size()) + " project layers)" +
                     (root.runner.empty() ? "" : ", runtime " + root.runner.string()));
     m_cache[digest] = root;
     return root;
@@ -116,14 +168,22 @@ util::Result<TaskRoot> TaskRootCache::get(const std::string& digest) {
 
 void TaskRootCache::prune(const std::vector<std::string>& keep_digests) {
     std::lock_guard lock(m_mutex);
-    std::vector<std::string> keep;
-    for (const auto& d : keep_digests) keep.push_back(digest_hex(d));
-    std::error_code ec;
-    for (fs::directory_iterator it(m_rootfs_dir, ec), end; !ec && it != end; it.increment(ec)) {
-        std::string name = it->path().filename().string();
-        if (name.size() != 64 || std::find(keep.begin(), keep.end(), name) != keep.end()) continue;
-        std::error_code ignore;
-        fs::remove_all(it->path(), ignore);
+    std::set<fs::path> keep;
+    for (const auto& d : keep_digests) {
+        auto it = m_cache.find(d);
+        if (it == m_cache.end()) continue;
+        if (!it->second.rootfs.empty()) keep.insert(it->second.rootfs);
+        for (const auto& l : it->second.task_layers) keep.insert(l.parent_path().parent_path());
+    }
+    auto stale_before = fs::file_time_type::clock::now() - std::chrono::hours(24 * 7);
+    for (const char* kind : {"layers", "rootfs"}) {
+        std::error_code ec;
+        for (fs::directory_iterator it(m_cache_dir / kind, ec), end; !ec && it != end; it.increment(ec)) {
+            std::error_code ignore;
+            if (it->path().filename().string().size() != 64 || keep.count(it->path())) continue;
+            if (fs::last_write_time(it->path(), ignore) > stale_before) continue;
+            fs::remove_all(it->path(), ignore);
+        }
     }
     for (auto it = m_cache.begin(); it != m_cache.end();) {
         it = std::find(keep_digests.begin(), keep_digests.end(), it->first) == keep_digests.end()

@@ -32,7 +32,7 @@ void post(util::HttpClient& http, const std::string& url, const std::string& bod
 }  // namespace
 
 int main() {
-    auto http = util::make_curl_http_client();
+    auto http = util::make_curl_unix_socket_client(env("HT_RUNTIME_API_SOCKET"));
     std::string base = "http://" + env("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime";
     if (std::filesystem::exists(std::filesystem::path(env("LAMBDA_TASK_ROOT")) / "init_error")) {
         post(*http, base + "/init/error",
