@@ -180,7 +180,7 @@ namespace {
 TEST(Config, RefusesAReportFolderOverTheProject) {
     // The project is /p; the working directory is wherever the tests run.
     std::string cwd = fs::current_path().string();
-    for (const std::string dir : {".", "..", "/", "/p", cwd, ""}) {
+    for (const std::string& dir : std::vector<std::string>{".", "..", "/", "/p", cwd, ""}) {
         Json j = {{"testRunner", {{"name", "playwright"}}}, {"htmlReportDir", dir}};
         std::string e = error_of(j);
         EXPECT_NE(e.find("htmlReportDir"), std::string::npos) << dir << ": " << e;

@@ -38,9 +38,8 @@ TEST(Base64, DecodeRejectsBadCharactersAndLengths) {
                             "Z===",       // three padding characters
                             "===="}) {
         auto decoded = base64_decode(bad);
-        EXPECT_FALSE(decoded.ok()) << bad;
-        if (!decoded.ok())
-            EXPECT_NE(decoded.error().message.find("malformed base64"), std::string::npos);
+        ASSERT_FALSE(decoded.ok()) << bad;
+        EXPECT_NE(decoded.error().message.find("malformed base64"), std::string::npos) << bad;
     }
 }
 
