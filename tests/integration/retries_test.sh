@@ -89,6 +89,6 @@ pass "--last-failed: ran only the failed test"
 # (d) --max-failures: the run stops dispatching and fails; every test still has one status.
 run_ht run --quiet --grep "@fail|@ok" --max-failures 1
 expect_rc 1 "--max-failures"
-expect_out "(--max-failures 1): no new invocations" "max-failures announced"
+expect_out "(maxFailures 1): no new invocations" "max-failures announced"
 expect_one_status_each hypertest.results.json 7
 pass "--max-failures 1: exit 1, one status per test"

@@ -54,13 +54,50 @@ util::Status write_test_list(const fs::path& file, const std::vector<TestCase>& 
     return util::write_file_atomic(file, content);
 }
 
+// Playwright's version from the package.json beside its cli.js: {major, minor}, {0, 0} unknown.
+std::pair<int, int> playwright_version(const fs::path& cli) {
+    auto text = util::read_file(cli.parent_path() / "package.json");
+    auto pkg = text ? util::parse_json(*text, "package.json") : util::Result<Json>(util::make_error(""));
+    if (!pkg) return {0, 0};
+    auto parts = util::split(util::json_get<std::string>(*pkg, "version", ""), '.');
+    if (parts.size() < 2) return {0, 0};
+    return {std::atoi(parts[0].c_str()), std::atoi(parts[1].c_str())};
+}
+
+// Before --test-list (Playwright 1.56), tests are picked by location: "file:line" filters (the
+// file part is a regular expression over the absolute path, anchored here to the file's end)
+// and --project for each project. A line with several tests selects them all; only the batch's
+// own tests are reported.
+std::vector<std::string> location_filters(const std::vector<TestCase>& tests) {
+    std::set<std::string> projects, locations;
+    for (const auto& t : tests) {
+        if (!t.project.empty()) projects.insert(t.project);
+        std::string re = "/";
+        for (char c : t.file) {
+            if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) re += '\\';
+            re += c;
+        }
+        locations.insert(re + "$:" + std::to_string(t.line));
+    }
+    std::vector<std::string> args;
+    for (const auto& p : projects) args.push_back("--project=" + p);
+    args.insert(args.end(), locations.begin(), locations.end());
+    return args;
+}
+
 util::ProcessSpec batch_spec(const BatchRequest& req, const fs::path& cli, const Options& options) {
     const fs::path& w = req.work_dir;
     util::ProcessSpec spec;
     spec.argv = {"node", cli.string(), "test"};
     if (!options.config.empty()) spec.argv.insert(spec.argv.end(), {"--config", options.config});
+    if (playwright_version(cli) >= std::pair{1, 56}) {
+        spec.argv.insert(spec.argv.end(), {"--test-list", (w / "test-list.txt").string()});
+    } else {
+        auto filters = location_filters(req.tests);
+        spec.argv.insert(spec.argv.end(), filters.begin(), filters.end());
+    }
     spec.argv.insert(spec.argv.end(),
-                     {"--test-list", (w / "test-list.txt").string(), "--reporter=json,blob",
+                     {"--reporter=json,blob",
                       "--output", (w / "test-results").string(), "--retries=0",
                       // The suite's maxFailures counts across the whole run: a batch gets
                       // what is left of it (0: none), the dispatcher stops the rest.

@@ -107,6 +107,25 @@ TEST_F(PlaywrightRunBatch, RunsTheTestListAndKeepsTheBatchsOutcomes) {
     EXPECT_TRUE(fs::is_directory(w / "home"));
 }
 
+// Before Playwright 1.56 there is no --test-list: tests are picked by file:line and project.
+TEST_F(PlaywrightRunBatch, OlderPlaywrightSelectsByLocation) {
+    install_fake_playwright(m_task.path(), k_fake_cli, "1.51.1");
+    run("report");
+    Json call =
+        util::parse_json(util::read_file(m_work.path() / "fake-call.json").take_or_fatal(), "call")
+            .take_or_fatal();
+    std::vector<std::string> argv = call["argv"];
+    EXPECT_EQ(std::count(argv.begin(), argv.end(), "--test-list"), 0);
+    EXPECT_EQ(std::count(argv.begin(), argv.end(), "--project=alpha"), 1);
+    std::set<std::string> locations;
+    for (const auto& t : m_tests) {
+        std::string re = "/";
+        for (char c : t.file) re += c == '.' ? std::string("\\.") : std::string(1, c);
+        locations.insert(re + "$:" + std::to_string(t.line));
+    }
+    for (const auto& l : locations) EXPECT_EQ(std::count(argv.begin(), argv.end(), l), 1) << l;
+}
+
 TEST_F(PlaywrightRunBatch, InterruptsBeforeTheDeadlineAndKeepsTheReport) {
     auto start = std::chrono::steady_clock::now();
     BatchOutcome out = run("hang", util::now_ms() + 6500);

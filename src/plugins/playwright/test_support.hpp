@@ -32,8 +32,11 @@ inline util::Json data_json(const std::string& name) {
 using util::TempDir;
 
 // A project dir in which locate_cli finds Playwright; cli.js holds `cli_source`.
-inline void install_fake_playwright(const fs::path& project, const std::string& cli_source = "") {
+inline void install_fake_playwright(const fs::path& project, const std::string& cli_source = "",
+                                    const std::string& version = "1.65.1") {
     (void)util::write_file_atomic(project / "node_modules/@playwright/test/cli.js", cli_source);
+    (void)util::write_file_atomic(project / "node_modules/@playwright/test/package.json",
+                                  "{\"name\": \"@playwright/test\", \"version\": \"" + version + "\"}");
 }
 
 class FakeProcessRunner : public util::ProcessRunner {

@@ -38,6 +38,18 @@ std::map<std::string, std::string> runtime_env(const EnvironmentSpec& spec, cons
     for (const auto& [name, value] : spec.extra_env) env[name] = value;
     fs::path tmp = spec.sandbox ? fs::path("/tmp") : private_tmp;
     env["PATH"] = host_path();
+    // The function's HOME is private, yet on this machine the browsers (and Playwright's ffmpeg)
+    // are where the user installed them: name that place unless the image does.
+    if (!env.count("PLAYWRIGHT_BROWSERS_PATH")) {
+        const char* set = std::getenv("PLAYWRIGHT_BROWSERS_PATH");
+        const char* home = std::getenv("HOME");
+        std::error_code ec;
+        if (set && *set) {
+            env["PLAYWRIGHT_BROWSERS_PATH"] = set;
+        } else if (home && *home && fs::is_directory(fs::path(home) / ".cache/ms-playwright", ec)) {
+            env["PLAYWRIGHT_BROWSERS_PATH"] = (fs::path(home) / ".cache/ms-playwright").string();
+        }
+    }
     env["HOME"] = tmp.string();
     env["TMPDIR"] = tmp.string();
     env["LANG"] = "C.UTF-8";
