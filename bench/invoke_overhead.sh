@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Client overhead of 2,000 invocations (issue 5): hypertest's dispatcher + aws provider vs a Node
-# script with @aws-sdk/client-lambda and a concurrency limiter (the earlier tool's stack), both
-# invoking, over SigV4, a function of tools/aws-emulator that answers at once (builtinAnswer
+# Client overhead of 2,000 invocations: hypertest's dispatcher + aws provider vs a Node script
+# that invokes the way Node tools commonly do (@aws-sdk/client-lambda behind a concurrency
+# limiter), both invoking, over SigV4, a function of tools/aws-emulator that answers at once (builtinAnswer
 # "hypertest-passed": no runtime process), 2,000 one-test invocations at concurrency 100.
 #
 # Usage: bench/invoke_overhead.sh [--invocations 2000] [--concurrency 100] [--runs 5]
@@ -87,7 +87,8 @@ mkdir -p "$HOME"
 # CPU seconds of the emulator's process tree (main.js may re-run itself as a child).
 tck="$(getconf CLK_TCK)"
 emu_cpu() {
-  local pids="$EMU_PID $(ps -o pid= --ppid "$EMU_PID" 2>/dev/null | tr '\n' ' ')" total=0 p
+  local pids total=0 p
+  pids="$EMU_PID $(ps -o pid= --ppid "$EMU_PID" 2>/dev/null | tr '\n' ' ')"
   for p in $pids; do
     [[ -r "/proc/$p/stat" ]] || continue
     total=$((total + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$p/stat")))
@@ -123,7 +124,7 @@ run() {  # <client> <command...>: one run; appends its JSON line (+ emulator_cpu
 # Warm-up (not counted): the emulator's JIT and caches.
 (cd "$node_dir" && node node_sdk.mjs --invocations "$invocations" --concurrency "$concurrency" --function "$FUNCTION" --region "$REGION" >/dev/null) ||
   { echo "invoke_overhead: the warm-up failed" >&2; exit 1; }
-for i in $(seq "$runs"); do
+for _ in $(seq "$runs"); do
   run hypertest "$ht_driver"
   run node-sdk node "$node_dir/node_sdk.mjs"
 done
@@ -155,4 +156,4 @@ if (stats.hypertest && node_cpu) {
 }
 if (!stats.hypertest || !stats['node-sdk']) process.exit(1);
 JS
-exit "$failed"
+if (( failed )); then exit 1; fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makespan of hypertest's plan vs the lower bound, one test per invocation and round-robin
-# shards (issue 5): 1,000 sleep tests with heavy-tailed durations, start-up 2 s per invocation,
+# shards: 1,000 sleep tests with heavy-tailed durations, start-up 2 s per invocation,
 # concurrency 100, executed on the local function host through hypertest's dispatcher.
 #
 # Usage: bench/makespan.sh [ht_bench_makespan options...]

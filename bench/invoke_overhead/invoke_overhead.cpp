@@ -1,4 +1,4 @@
-// Client overhead bench (issue 5): N one-test batches through hypertest's dispatcher and the aws
+// Client overhead bench: N one-test batches through hypertest's dispatcher and the aws
 // provider (Lambda Invoke over SigV4) against a function that answers at once (the AWS emulator's
 // builtinAnswer "hypertest-passed"), so what is measured is the client: building events,
 // signing, HTTP, parsing answers and dispatch bookkeeping.

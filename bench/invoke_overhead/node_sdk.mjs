@@ -1,12 +1,12 @@
 // The Node side of bench/invoke_overhead.sh: the same N one-test invocations as
-// ht_bench_invoke_overhead, made the way the earlier tool made them: @aws-sdk/client-lambda's
+// ht_bench_invoke_overhead, made the way Node tools commonly make them: @aws-sdk/client-lambda's
 // LambdaClient + InvokeCommand behind a concurrency limiter.
 //
 //   node node_sdk.mjs [--invocations 2000] [--concurrency 100] [--function bench-instant]
 //                     [--region us-east-1]
 //
 // Fair fight: the SDK's HTTP agent allows 50 sockets by default, which would cap real concurrency
-// near 50 (the earlier tool's bug); here maxSockets is raised to the concurrency. The events have
+// near 50 (a client that keeps the default agent has that cap); here maxSockets is raised to the concurrency. The events have
 // the shape hypertest sends (plugins/model.hpp InvocationEvent), and like hypertest the calls ask
 // for the log tail (LogType Tail). Every answer is checked: no FunctionError, a version 1 result
 // whose one outcome is the test, passed. Endpoint and credentials come from the environment

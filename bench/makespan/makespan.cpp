@@ -1,4 +1,4 @@
-// Makespan bench (issue 5): a seeded heavy-tailed workload of sleep tests, planned by
+// Makespan bench: a seeded heavy-tailed workload of sleep tests, planned by
 // hypertest's own planner and by naive baselines, each executed for real through hypertest's
 // dispatcher on the local function host (one sleep runtime per environment, up to the
 // concurrency), timed by wall clock and compared with the lower bound.

@@ -79,8 +79,13 @@ std::string merge_html(Session& s, const std::vector<std::string>& keys, const s
     int n = 0;
     for (const auto& key : keys) {
         auto got = s.provider->storage().get(key);
-        if (!got || !*got) continue;
-        if (util::write_file_atomic(blob_dir / ("report-" + std::to_string(++n) + ".zip"), **got)) continue;
+        if (!got || !*got) {
+            s.reporter->warn("the HTML report lacks the batch report " + key + ": " +
+                             (got ? std::string("not in storage") : got.error().message));
+            continue;
+        }
+        if (auto w = util::write_file_atomic(blob_dir / ("report-" + std::to_string(++n) + ".zip"), **got); !w)
+            s.reporter->warn("the HTML report lacks the batch report " + key + ": " + w.error().message);
     }
     fs::path out = s.cwd / s.config.html_report_dir;
     auto st = s.plugin->merge_reports(s.config.project_dir, blob_dir, out);
@@ -168,9 +173,7 @@ std::vector<plugins::TestCase> select_tests(const std::vector<plugins::TestCase>
     for (const auto& p : o.projects) {
         if (!known_projects.count(p)) {
             std::vector<std::string> names(known_projects.begin(), known_projects.end());
-            std::string guess = util::did_you_mean(p, names);
-            throw Fatal("--project \"" + p + "\" matches no project" +
-                        (guess.empty() ? "" : " (did you mean \"" + guess + "\"?)") +
+            throw Fatal("--project \"" + p + "\" matches no project" + util::did_you_mean_hint(p, names) +
                         "; projects: " + util::join(names, ", "));
         }
     }

@@ -15,6 +15,7 @@
 #include "oci/image.hpp"
 #include "oci/layer_sources.hpp"
 #include "oci/layout_internal.hpp"
+#include "util/archive_ptr.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 
@@ -29,12 +30,6 @@ using detail::SourceEntry;
 constexpr int k_cache_version = 1;
 constexpr std::size_t k_read_chunk = 256 * 1024;
 
-struct ArchiveDeleter {
-    void operator()(struct archive* a) const { archive_write_free(a); }
-};
-struct EntryDeleter {
-    void operator()(struct archive_entry* e) const { archive_entry_free(e); }
-};
 
 la_ssize_t write_to_gzip(struct archive* a, void* client, const void* buffer, size_t length) {
     auto* gzip = static_cast<GzipFileWriter*>(client);
@@ -82,7 +77,7 @@ util::Status copy_file_data(struct archive* a, const SourceEntry& entry) {
 }
 
 util::Status write_entry(struct archive* a, const std::string& path, const SourceEntry& entry) {
-    std::unique_ptr<struct archive_entry, EntryDeleter> e(archive_entry_new());
+    util::ArchiveEntry e(archive_entry_new());
     archive_entry_copy_pathname(e.get(), path.c_str());
     archive_entry_set_mtime(e.get(), 0, 0);
     archive_entry_set_uid(e.get(), 0);
@@ -143,7 +138,7 @@ private:
 util::Status write_tar(const SourceEntries& entries, GzipFileWriter& gzip) {
     ScopedUtf8Locale utf8;  // before archive_write_new: the archive caches the charset
     if (!utf8.active()) util::log_debug("no UTF-8 locale; non-ASCII tar names stay raw bytes");
-    std::unique_ptr<struct archive, ArchiveDeleter> a(archive_write_new());
+    util::ArchiveWriter a(archive_write_new());
     if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||
         (!utf8.active() &&
          archive_write_set_format_option(a.get(), "pax", "hdrcharset", "BINARY") != ARCHIVE_OK) ||
@@ -189,7 +184,7 @@ std::optional<Layer> cached_layer(const fs::path& cache_file, const std::string&
     layer.diff_id = util::json_get<std::string>(stored, "diff_id", "");
     layer.size = util::json_get<std::int64_t>(stored, "size", -1);
     layer.media_type = util::json_get<std::string>(stored, "media_type", layer.media_type);
-    if (!layout.has_blob(layer.digest) || !detail::is_sha256_digest(layer.diff_id)) {
+    if (!layout.has_blob(layer.digest) || !util::is_sha256_digest(layer.diff_id)) {
         return std::nullopt;
     }
     auto on_disk = fs::file_size(layout.blob_path(layer.digest), ec);

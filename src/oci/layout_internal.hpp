@@ -13,9 +13,6 @@ inline constexpr std::string_view k_manifest_media_type =
     "application/vnd.oci.image.manifest.v1+json";
 inline constexpr std::string_view k_config_media_type = "application/vnd.oci.image.config.v1+json";
 
-// The oci sources call util::is_sha256_digest; this name stays for layer_builder.cpp until it
-// does too.
-using util::is_sha256_digest;
 // A fresh file name in the layout's scratch directory (same filesystem as blobs/, so a rename
 // into blobs/ is atomic). The file is not created.
 util::Result<fs::path> scratch_path(const ImageLayout& layout, std::string_view stem);

@@ -7,6 +7,7 @@
 #include "oci/image.hpp"
 #include "oci/layout_internal.hpp"
 #include "oci/safe_path.hpp"
+#include "util/archive_ptr.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -23,14 +24,8 @@ constexpr int k_extract_flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
                                 ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                 ARCHIVE_EXTRACT_SECURE_NODOTDOT;
 
-struct ReaderDeleter {
-    void operator()(struct archive* a) const { archive_read_free(a); }
-};
-struct DiskDeleter {
-    void operator()(struct archive* a) const { archive_write_free(a); }
-};
-using ArchivePtr = std::unique_ptr<struct archive, ReaderDeleter>;
-using DiskPtr = std::unique_ptr<struct archive, DiskDeleter>;
+using ArchivePtr = util::ArchiveReader;
+using DiskPtr = util::ArchiveWriter;
 
 std::string join_rel(const std::string& dir, const std::string& name) {
     return dir.empty() ? name : dir + "/" + name;

@@ -5,6 +5,7 @@ set -euo pipefail
 : "${HT_SOURCE_DIR:?set HT_SOURCE_DIR to the repository root}"
 HT="$HT_BIN/hypertest"
 # Where the local function host unpacks images (outside the project).
+# shellcheck disable=SC2034  # ht_cache_dir is for the tests that source this file
 ht_cache_dir="${HYPERTEST_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hypertest}"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

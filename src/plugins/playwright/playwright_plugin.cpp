@@ -90,15 +90,19 @@ util::ProcessSpec batch_spec(const BatchRequest& req, const fs::path& cli, const
     util::ProcessSpec spec;
     spec.argv = {"node", cli.string(), "test"};
     if (!options.config.empty()) spec.argv.insert(spec.argv.end(), {"--config", options.config});
-    if (playwright_version(cli) >= std::pair{1, 56}) {
+    // An unknown version is taken for a current one.
+    auto version = playwright_version(cli);
+    bool known = version.first > 0;
+    if (!known || version >= std::pair{1, 56}) {
         spec.argv.insert(spec.argv.end(), {"--test-list", (w / "test-list.txt").string()});
     } else {
         auto filters = location_filters(req.tests);
         spec.argv.insert(spec.argv.end(), filters.begin(), filters.end());
     }
+    // The blob reporter (for the merged HTML report) came with Playwright 1.37.
+    spec.argv.push_back(!known || version >= std::pair{1, 37} ? "--reporter=json,blob" : "--reporter=json");
     spec.argv.insert(spec.argv.end(),
-                     {"--reporter=json,blob",
-                      "--output", (w / "test-results").string(), "--retries=0",
+                     {"--output", (w / "test-results").string(), "--retries=0",
                       // The suite's maxFailures counts across the whole run: a batch gets
                       // what is left of it (0: none), the dispatcher stops the rest.
                       "--max-failures=" + std::to_string(req.max_failures),

@@ -117,13 +117,7 @@ fs::path image_executable(const fs::path& rootfs, const std::string& entrypoint)
     return file;
 }
 
-std::string digest_hex(const std::string& digest) {
-    const std::string prefix = "sha256:";
-    if (digest.rfind(prefix, 0) != 0) return {};
-    std::string hex = digest.substr(prefix.size());
-    if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos) return {};
-    return hex;
-}
+std::string digest_hex(const std::string& digest) { return util::sha256_digest_hex(digest); }
 
 util::Result<TaskRoot> TaskRootCache::get(const std::string& digest) {
     std::lock_guard lock(m_mutex);
