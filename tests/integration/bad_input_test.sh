@@ -50,4 +50,15 @@ echo '{"testRunner": {"name": "playwright"}, "cloudProvider": {"name": "local", 
 run_ht run --quiet
 expect_rc 2 "storage not writable"; expect_out "not-a-dir" "storage not writable"; no_results . "storage not writable"
 pass "storage not writable"
+
+# A report folder over the project would let the HTML merge empty it: refused, nothing touched.
+for dir in . .. "$proj" /; do
+    echo "{\"testRunner\": {\"name\": \"playwright\"}, \"htmlReportDir\": \"$dir\"}" > hypertest.config.json
+    before="$(find . -path ./node_modules -prune -o -print | sort | md5sum)"
+    run_ht run --quiet
+    expect_rc 2 "htmlReportDir $dir"; expect_out "htmlReportDir" "htmlReportDir $dir"
+    [[ "$(find . -path ./node_modules -prune -o -print | sort | md5sum)" == "$before" ]] ||
+        fail "htmlReportDir $dir: the project changed"
+done
+pass "htmlReportDir over the project, its parent or / is refused; the project is intact"
 rm -rf "$proj"
