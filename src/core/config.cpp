@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include <algorithm>
+#include <regex>
 
 #include "oci/base_image.hpp"
 #include "plugins/playwright/playwright_plugin.hpp"
@@ -148,6 +149,13 @@ Config config_from_json(const Json& j, const fs::path& file) {
                         "(its folder is emptied and rewritten): name a folder of its own, e.g. "
                         "\"hypertest-report\"");
         }
+        // An existing folder that holds something other than a report is the user's own.
+        if (fs::is_directory(out, ec) && !fs::is_empty(out, ec) && !fs::exists(out / "index.html", ec) &&
+            !fs::is_directory(out / "data", ec)) {
+            throw Fatal("\"htmlReportDir\"" + where(file) + " is \"" + c.html_report_dir + "\", an existing folder (" +
+                        out.string() + ") that is not an HTML report; hypertest empties that folder on every run, so "
+                        "name a folder of its own, e.g. \"hypertest-report\", or delete this one first");
+        }
     }
     c.drift_policy = get_string(j, "driftDetectionPolicy", "", c.drift_policy, file);
     if (c.drift_policy != "silence" && c.drift_policy != "warning" && c.drift_policy != "error") {
@@ -191,6 +199,12 @@ Config config_from_json(const Json& j, const fs::path& file) {
         check_keys(*cp, keys, "cloudProvider.", file);
         c.provider_config = *cp;
         c.function_name = get_string(*cp, "functionName", "cloudProvider.", c.function_name, file);
+        // It names a Lambda function and folders on disk and in storage.
+        static const std::regex function_name_re("[A-Za-z0-9_-]{1,64}");
+        if (!std::regex_match(c.function_name, function_name_re)) {
+            throw Fatal("\"cloudProvider.functionName\"" + where(file) + " must be 1 to 64 letters, digits, "
+                        "'-' or '_' (got " + Json(c.function_name).dump() + "), e.g. \"functionName\": \"my-app-e2e\"");
+        }
         read_image_keys(*cp, c, file);
     }
     c.provider_config["name"] = c.provider_name;

@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -186,6 +187,28 @@ TEST(Config, RefusesAReportFolderOverTheProject) {
         EXPECT_NE(e.find("htmlReportDir"), std::string::npos) << dir << ": " << e;
     }
     Json ok = {{"testRunner", {{"name", "playwright"}}}, {"htmlReportDir", "reports/html"}};
+    EXPECT_EQ(error_of(ok), "");
+}
+
+TEST(Config, RefusesAnExistingFolderThatIsNotAReport) {
+    fs::path d = fs::temp_directory_path() / ("ht-report-" + std::to_string(::getpid()));
+    fs::create_directories(d / "tests");
+    std::ofstream(d / "tests" / "a.spec.ts") << "test";
+    Json mine = {{"testRunner", {{"name", "playwright"}}}, {"htmlReportDir", (d / "tests").string()}};
+    EXPECT_NE(error_of(mine).find("not an HTML report"), std::string::npos) << error_of(mine);
+    fs::create_directories(d / "report");
+    std::ofstream(d / "report" / "index.html") << "<html>";
+    Json report = {{"testRunner", {{"name", "playwright"}}}, {"htmlReportDir", (d / "report").string()}};
+    EXPECT_EQ(error_of(report), "");
+    fs::remove_all(d);
+}
+
+TEST(Config, FunctionNameIsAPlainName) {
+    for (const std::string& name : std::vector<std::string>{"../x", "a/b", "a\nb", "", std::string(65, 'a'), "a b"}) {
+        Json j = {{"testRunner", {{"name", "playwright"}}}, {"cloudProvider", {{"functionName", name}}}};
+        EXPECT_NE(error_of(j).find("cloudProvider.functionName"), std::string::npos) << name << ": " << error_of(j);
+    }
+    Json ok = {{"testRunner", {{"name", "playwright"}}}, {"cloudProvider", {{"functionName", "shop_e2e-2"}}}};
     EXPECT_EQ(error_of(ok), "");
 }
 

@@ -6,10 +6,13 @@
 #include <functional>
 
 #include "oci/base_image.hpp"
+#include "oci/ignore_rules.hpp"
 #include "oci/registry_client.hpp"
+#include "oci/registry_ref.hpp"
 
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
+#include "util/strings.hpp"
 #include "util/time.hpp"
 
 namespace hypertest::core {
@@ -71,6 +74,18 @@ std::string env_or_empty(const char* name) {
     return v ? v : "";
 }
 
+// Credentials go only to the host they are for: the base image's registry has its own
+// (HYPERTEST_BASE_REGISTRY_*), and gets the push registry's only when it is that same host.
+oci::RegistryCredentials base_registry_credentials(const Session& s, const std::string& host) {
+    oci::RegistryCredentials own{env_or_empty("HYPERTEST_BASE_REGISTRY_USERNAME"),
+                                 env_or_empty("HYPERTEST_BASE_REGISTRY_PASSWORD")};
+    if (!own.empty()) return own;
+    auto push = oci::parse_registry_ref(s.provider->image_registry());
+    if (push && push->host == host)
+        return {env_or_empty("HYPERTEST_REGISTRY_USERNAME"), env_or_empty("HYPERTEST_REGISTRY_PASSWORD")};
+    return {};
+}
+
 // The configured base image, loaded into layout (pulled, or copied from a layout on disk);
 // nullopt when none is configured.
 std::optional<oci::BaseImage> load_base(Session& s, oci::ImageLayout& layout) {
@@ -86,9 +101,9 @@ std::optional<oci::BaseImage> load_base(Session& s, oci::ImageLayout& layout) {
     } else {
         oci::RegistryOptions options;
         options.insecure = util::json_get<bool>(s.config.provider_config, "insecureRegistry", false);
-        options.credentials = {env_or_empty("HYPERTEST_REGISTRY_USERNAME"),
-                               env_or_empty("HYPERTEST_REGISTRY_PASSWORD")};
-        options.credentials_hint = "set HYPERTEST_REGISTRY_USERNAME and HYPERTEST_REGISTRY_PASSWORD";
+        options.credentials = base_registry_credentials(s, source.registry.host);
+        options.credentials_hint =
+            "set HYPERTEST_BASE_REGISTRY_USERNAME and HYPERTEST_BASE_REGISTRY_PASSWORD";
         oci::RegistryClient client(source.registry.host, options, util::make_curl_http_client());
         base = oci::pull_base_image(client, source, platform, layout);
     }
@@ -205,14 +220,24 @@ BuiltImage build_layers(Session& s, oci::ImageLayout& layout) {
     fs::path cache = s.config.project_dir / ".hypertest" / "cache";
     if (auto st = util::ensure_dir(cache); !st) throw Fatal(st.error().message);
     BuiltImage img;
+    auto rules = oci::project_ignore_rules(s.config.project_dir.string());
+    if (!rules) throw Fatal(rules.error().message);
+    std::vector<std::string> secrets;
+    oci::LayerFilter filter{inputs->skip, &*rules, &secrets};
     auto deps = oci::build_layer(s.config.project_dir, without(inputs->dependencies, drop), layout,
                                  cache / (s.config.function_name + ".dependencies.json"),
-                                 k_task_root_prefix, inputs->skip);
+                                 k_task_root_prefix, filter);
     if (!deps) throw Fatal("cannot build the dependency layer: " + deps.error().message);
     auto tests = oci::build_layer(s.config.project_dir, without(inputs->tests, drop), layout,
                                   cache / (s.config.function_name + ".tests.json"),
-                                  k_task_root_prefix, inputs->skip);
+                                  k_task_root_prefix, filter);
     if (!tests) throw Fatal("cannot build the test layer: " + tests.error().message);
+    if (!secrets.empty()) {
+        std::vector<std::string> shown(secrets.begin(), secrets.begin() + std::min<std::size_t>(secrets.size(), 5));
+        s.reporter->info("left out of the image as likely secrets: " + util::join(shown, ", ") +
+                         (secrets.size() > shown.size() ? " and " + std::to_string(secrets.size() - shown.size()) + " more" : "") +
+                         " (a line \"!<path>\" in .hypertestignore puts one back)");
+    }
     img.layers = {*deps, *tests};
     img.inputs_hash = "sha256:" + util::sha256_hex(deps->digest + "\n" + tests->digest);
     return img;

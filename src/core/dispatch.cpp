@@ -230,7 +230,8 @@ private:
             m_stats.suite_error = a.failure.empty() ? "the test suite could not start" : a.failure;
             if (!m_stopping) stop();
         }
-        if (!a.blob_report_key.empty()) m_stats.blob_report_keys.push_back(a.blob_report_key);
+        if (!a.blob_report_key.empty() && acceptable_key(a.blob_report_key, "blob report"))
+            m_stats.blob_report_keys.push_back(a.blob_report_key);
         std::map<std::string, const plugins::TestCase*> in_batch;
         for (const auto& t : w.batch.tests) in_batch[t.id] = &t;
         // Outcomes that count: known, first per test; a test the runner stopped at the
@@ -326,7 +327,18 @@ private:
         r.error_stack = o.error_stack;
         r.error_location = o.error_location;
         r.artifacts.clear();
-        for (const auto& k : o.artifact_keys) r.artifacts.push_back(m_s.provider->storage().url(k));
+        for (const auto& k : o.artifact_keys)
+            if (acceptable_key(k, "artifact")) r.artifacts.push_back(m_s.provider->storage().url(k));
+    }
+
+    // Keys come from inside the function: only the run's own, plain ones are followed.
+    bool acceptable_key(const std::string& key, const char* what) {
+        std::string prefix = m_s.provider->storage().location().prefix + m_in.run_id + "/";
+        std::string why = plugins::answer_key_problem(key, prefix);
+        if (why.empty()) return true;
+        m_s.reporter->warn(std::string("ignoring ") + what + " key \"" + util::truncate_utf8(key, 200) +
+                           "\" from the function: " + why);
+        return false;
     }
 
     // The test's current result becomes final.

@@ -67,9 +67,12 @@ protected:
     std::mutex m_mutex;
 };
 
+// Lines carry text from tests (titles, errors, output), so what reaches the terminal is
+// terminal_safe: colours pass, nothing that moves the cursor, retitles or clears the screen.
 class PlainReporter : public Reporter, protected LockedStream {
 public:
     explicit PlainReporter(std::FILE* out) : LockedStream(out) {}
+    void print(const std::string& s) { LockedStream::print(util::terminal_safe(s)); }
     void step(const std::string& phase, const std::string& name, StepState st, double seconds,
               const std::string& detail) override {
         print("[" + phase + "] " + name + " " + state_text(st, seconds, detail) + "\n");
@@ -211,7 +214,7 @@ public:
 private:
     // Callers hold m_mutex.
     void line(const std::string& s) {
-        std::fputs(("\r\x1b[2K" + s + "\n").c_str(), m_out);
+        std::fputs(("\r\x1b[2K" + util::terminal_safe(s) + "\n").c_str(), m_out);
     }
     void redraw() {
         static const char* frames[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};

@@ -152,7 +152,7 @@ std::string junit_xml(const RunSummary& run) {
             } else if (t->status == Status::failed || t->status == Status::cancelled) {
                 std::string msg = t->status == Status::cancelled ? "cancelled" : t->error_message;
                 x << "      <failure message=\"" << util::xml_escape(util::truncate_utf8(msg, 1000))
-                  << "\" type=\"" << (t->framework_status.empty() ? "failed" : t->framework_status)
+                  << "\" type=\"" << util::xml_escape(t->framework_status.empty() ? "failed" : t->framework_status)
                   << "\">" << util::xml_escape(t->error_stack.empty() ? msg : t->error_stack)
                   << "</failure>\n";
             }

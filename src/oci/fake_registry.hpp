@@ -29,6 +29,7 @@ public:
     std::string user = "AWS";
     std::string password = "secret";
     bool allow_anonymous_pull = false;  // bearer: anonymous tokens may pull
+    std::string realm = "https://auth.test/token";  // bearer: where tokens are handed out
     std::map<std::string, std::map<std::string, std::string>> blobs;  // repo -> digest -> bytes
     std::map<std::string, std::map<std::string, Stored>> manifests;   // repo -> ref -> manifest
     std::vector<util::HttpRequest> log;                               // every request received
@@ -136,7 +137,7 @@ private:
             r.headers["www-authenticate"] = "Basic realm=\"basic-realm\"";
         } else {
             r.headers["www-authenticate"] =
-                "Bearer realm=\"https://auth.test/token\",service=\"fake-registry\",scope=\"" +
+                "Bearer realm=\"" + realm + "\",service=\"fake-registry\",scope=\"" +
                 scope + "\"";
         }
         return r;
@@ -169,10 +170,13 @@ private:
             if (status == 429) r.headers["retry-after"] = "1";
             return r;
         }
-        if (util::starts_with(req.url, "https://auth.test/token")) return token(req);
-        const std::string base = "http://127.0.0.1:5000";
-        if (!util::starts_with(req.url, base + "/v2/")) return error(404, "NOT_FOUND");
-        std::string path = req.url.substr(base.size() + 4);
+        if (util::starts_with(req.url, realm)) return token(req);
+        // Any host: the client under test decides where it sends what.
+        auto host_start = req.url.find("://");
+        auto path_start = req.url.find('/', host_start == std::string::npos ? 0 : host_start + 3);
+        std::string rest = path_start == std::string::npos ? "" : req.url.substr(path_start);
+        if (!util::starts_with(rest, "/v2/")) return error(404, "NOT_FOUND");
+        std::string path = rest.substr(4);
         path = path.substr(0, path.find('?'));
         bool push = req.method != "GET" && req.method != "HEAD";
         std::string kind;

@@ -45,20 +45,30 @@ private:
     fs::path m_dir;
 };
 
+class IgnoreRules;
+
+// What build_layer leaves out: `skip` paths (relative to root) with everything below them, and
+// what `ignore` rules out. Paths left out by the ignore rules' defaults are added to
+// `left_out_by_default` when set, so that the user can be told.
+struct LayerFilter {
+    std::vector<std::string> skip;
+    const IgnoreRules* ignore = nullptr;
+    std::vector<std::string>* left_out_by_default = nullptr;
+};
+
 // Builds a reproducible tar.gz of `paths` (relative to root; directories recurse) into the
 // layout: sorted entries, mtime 0, uid/gid 0, no user/group names, fixed gzip settings. The
 // same file contents and modes give the same digest wherever root is and whatever the mtimes.
-// Symlinks are stored as symlinks. Missing paths are skipped. File modes are normalised to
-// 0755 (any execute bit) or 0644; hard links become regular files; sockets/fifos are skipped.
+// Symlinks are stored as symlinks. Missing paths are skipped. File permission bits are kept
+// (setuid, setgid and sticky bits dropped); hard links become regular files; sockets/fifos
+// are skipped.
 // With cache_file set, a fingerprint of the inputs (paths, sizes, mtimes, modes) that matches
 // the cache and whose blob exists skips the rebuild (reused = true). With prefix set (e.g.
 // "var/task"), entries are stored below it (its directories included, mode 0755), so the layer
 // unpacks into that directory of the image; the prefix must be relative without "." or "..".
-// Paths in `skip` (relative to root) are left out with everything below them.
 util::Result<Layer> build_layer(const fs::path& root, const std::vector<std::string>& paths,
                                 ImageLayout& layout, const fs::path& cache_file = {},
-                                const std::string& prefix = {},
-                                const std::vector<std::string>& skip = {});
+                                const std::string& prefix = {}, const LayerFilter& filter = {});
 
 // An image to build on (see base_image.hpp for loading one): its layers come first and its
 // config's Env, Labels, other runtime settings and history are kept.
@@ -97,10 +107,21 @@ struct WrittenImage {
 util::Result<WrittenImage> write_image(ImageLayout& layout, const ImageSpec& spec,
                                        const std::string& tag);
 
+// Bounds on what one unpack call may write: images come from registries hypertest does not
+// control. Defaults suit Lambda, whose images unpack to at most 10 GB.
+struct UnpackLimits {
+    std::int64_t max_bytes = std::int64_t{10} << 30;  // file contents, all layers together
+    std::int64_t max_entries = 2'000'000;             // files, directories and links
+    std::int64_t max_file_bytes = std::int64_t{4} << 30;
+    // Names the settings in error messages, e.g. "cloudProvider.unpackLimits.".
+    std::string setting_prefix;
+};
+
 // Extracts the image's layers, in order, into target (created). Refuses entries that would
-// escape target (absolute paths, "..", symlinked parents); applies OCI whiteouts.
+// escape target (absolute paths, "..", symlinked parents) and anything over the limits;
+// applies OCI whiteouts; drops setuid, setgid and world-writable bits.
 util::Status unpack_image(const ImageLayout& layout, const std::string& manifest_digest,
-                          const fs::path& target);
+                          const fs::path& target, const UnpackLimits& limits = {});
 
 // A layer as the image manifest lists it.
 struct LayerRef {
@@ -112,6 +133,6 @@ util::Result<std::vector<LayerRef>> image_layers(const ImageLayout& layout,
                                                  const std::string& manifest_digest);
 // Like unpack_image, for the given layers only (e.g. one layer into a cache of its own).
 util::Status unpack_layers(const ImageLayout& layout, const std::vector<LayerRef>& layers,
-                           const fs::path& target);
+                           const fs::path& target, const UnpackLimits& limits = {});
 
 }  // namespace hypertest::oci

@@ -254,8 +254,8 @@ SourceEntries under_prefix(SourceEntries entries, const std::string& prefix) {
 
 util::Result<Layer> build_layer(const fs::path& root, const std::vector<std::string>& paths,
                                 ImageLayout& layout, const fs::path& cache_file,
-                                const std::string& prefix, const std::vector<std::string>& skip) {
-    auto entries = detail::collect_sources(root, paths, layout.dir(), skip);
+                                const std::string& prefix, const LayerFilter& filter) {
+    auto entries = detail::collect_sources(root, paths, layout.dir(), filter);
     if (!entries) return entries.error();
     if (!prefix.empty()) {
         auto clean = normalise_prefix(prefix);

@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
+#include "oci/ignore_rules.hpp"
 #include "oci/image.hpp"
 #include "oci/test_support.hpp"
 #include "util/sha256.hpp"
@@ -105,12 +108,13 @@ TEST(LayerBuilder, GzipHeaderHasNoTimestampAndUnknownOs) {
     EXPECT_EQ(static_cast<unsigned char>(blob[9]), 255) << "OS must be unknown";
 }
 
-TEST(LayerBuilder, EntriesAreSortedNormalisedAndIncludeParents) {
+TEST(LayerBuilder, EntriesAreSortedKeepTheirModesAndIncludeParents) {
     ScratchDir src, out;
     write_text(src / "z/deep/file.txt", "z");
     write_text(src / "a/run.sh", "#!/bin/sh\n");
     fs::permissions(src / "a/run.sh", fs::perms(0750));
     fs::permissions(src / "z/deep", fs::perms(0700));
+    fs::permissions(src / "z/deep/file.txt", fs::perms(0600));
     fs::create_hard_link(src / "z/deep/file.txt", src / "a/hard.txt");
     ::mkfifo((src / "a/fifo").c_str(), 0644);
     fs::create_symlink("/etc/hostname", src / "a/abs-link");
@@ -146,10 +150,10 @@ TEST(LayerBuilder, EntriesAreSortedNormalisedAndIncludeParents) {
         }
         return test::TarEntry{};
     };
-    EXPECT_EQ(find("a/run.sh").perm, 0755u);
+    EXPECT_EQ(find("a/run.sh").perm, 0750u);
     EXPECT_EQ(find("a/hard.txt").type, static_cast<unsigned>(AE_IFREG));
     EXPECT_EQ(find("a/hard.txt").content, "z");
-    EXPECT_EQ(find("z/deep/file.txt").perm, 0644u);
+    EXPECT_EQ(find("z/deep/file.txt").perm, 0600u);
     EXPECT_EQ(find("a/abs-link").type, static_cast<unsigned>(AE_IFLNK));
     EXPECT_EQ(find("a/abs-link").content, "/etc/hostname");
     EXPECT_EQ(find("a/grüße-日本.txt").content, "utf8");
@@ -209,6 +213,54 @@ TEST(LayerBuilder, RejectsPathsOutsideTheRoot) {
     ASSERT_TRUE(layout.ok());
     EXPECT_FALSE(build_layer(src.path(), {"../etc"}, *layout).ok());
     EXPECT_FALSE(build_layer(src.path(), {"/etc"}, *layout).ok());
+}
+
+// Secrets stay out by default; .hypertestignore adds and re-includes with gitignore rules.
+TEST(LayerBuilder, IgnoreRulesLeaveSecretsAndIgnoredPathsOut) {
+    ScratchDir src, out;
+    for (const char* f : {".env", ".env.local", ".env.example", "certs/localhost-key.pem", "certs/localhost.pem",
+                          "keys/id_rsa", "tests/a.spec.ts", "tests/fixtures/big.bin", "secret-dir/x",
+                          "node_modules/pkg/test.key", "node_modules/pkg/index.js", "deep/.aws/credentials"})
+        write_text(src / f, "x");
+    write_text(src / ".hypertestignore", "# local\n!.env.example\nsecret-dir/\n/tests/fixtures/*.bin\n");
+    auto rules = project_ignore_rules(src.path().string());
+    ASSERT_TRUE(rules) << rules.error().message;
+    std::vector<std::string> defaults;
+    LayerFilter filter;
+    filter.ignore = &*rules;
+    filter.left_out_by_default = &defaults;
+    auto layout = ImageLayout::open(out.path());
+    ASSERT_TRUE(layout);
+    auto layer = build_layer(src.path(), {"."}, *layout, {}, {}, filter);
+    ASSERT_TRUE(layer) << layer.error().message;
+    std::set<std::string> paths;
+    for (const auto& e : list_tar(test::gunzip(read_text(out / ("blobs/sha256/" + layer->digest.substr(7))))))
+        paths.insert(e.path);
+    for (const char* kept : {".env.example", "certs/localhost.pem", "tests/a.spec.ts", "node_modules/pkg/test.key",
+                             "node_modules/pkg/index.js", ".hypertestignore"})
+        EXPECT_TRUE(paths.count(kept)) << kept;
+    for (const char* gone : {".env", ".env.local", "certs/localhost-key.pem", "keys/id_rsa", "tests/fixtures/big.bin",
+                             "secret-dir/", "secret-dir/x", "deep/.aws/", "deep/.aws/credentials"})
+        EXPECT_FALSE(paths.count(gone)) << gone;
+    std::sort(defaults.begin(), defaults.end());
+    EXPECT_EQ(defaults, (std::vector<std::string>{".env", ".env.local", "certs/localhost-key.pem", "deep/.aws",
+                                                  "keys/id_rsa"}));
+}
+
+TEST(IgnoreRules, FollowGitignoreSyntax) {
+    IgnoreRules r;
+    r.add_lines("*.log\n!keep.log\nbuild/\n/only-top\ndocs/**/*.tmp\n\\#hash\n  \n# comment\n");
+    using V = IgnoreRules::Verdict;
+    EXPECT_EQ(r.check("a/b/x.log", false), V::ignored);
+    EXPECT_EQ(r.check("a/keep.log", false), V::kept);
+    EXPECT_EQ(r.check("build", true), V::ignored);
+    EXPECT_EQ(r.check("build", false), V::kept) << "a trailing / matches folders only";
+    EXPECT_EQ(r.check("only-top", false), V::ignored);
+    EXPECT_EQ(r.check("sub/only-top", false), V::kept);
+    EXPECT_EQ(r.check("docs/x.tmp", false), V::ignored);
+    EXPECT_EQ(r.check("docs/a/b/x.tmp", false), V::ignored);
+    EXPECT_EQ(r.check("other/x.tmp", false), V::kept);
+    EXPECT_EQ(r.check("#hash", false), V::ignored);
 }
 
 }  // namespace

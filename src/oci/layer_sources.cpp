@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "oci/ignore_rules.hpp"
 #include "util/sha256.hpp"
 
 namespace hypertest::oci::detail {
@@ -24,8 +25,8 @@ struct DirId {
 
 class Collector {
 public:
-    Collector(fs::path root, DirId exclude, const std::vector<std::string>& skip)
-        : m_root(std::move(root)), m_exclude(exclude), m_skip(skip.begin(), skip.end()) {}
+    Collector(fs::path root, DirId exclude, const std::vector<std::string>& skip, const LayerFilter& filter)
+        : m_root(std::move(root)), m_exclude(exclude), m_skip(skip.begin(), skip.end()), m_filter(filter) {}
 
     util::Status add(const std::string& rel) {
         fs::path abs = rel.empty() ? m_root : m_root / rel;
@@ -53,7 +54,7 @@ private:
         entry.source = abs;
         entry.mtime_ns =
             static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-        if (m_skip.count(rel)) return util::ok_status();
+        if (m_skip.count(rel) || left_out(rel, S_ISDIR(st.st_mode))) return util::ok_status();
         if (S_ISDIR(st.st_mode)) {
             if (m_exclude.valid && st.st_dev == m_exclude.dev && st.st_ino == m_exclude.ino) {
                 return util::ok_status();
@@ -65,7 +66,7 @@ private:
         }
         if (S_ISREG(st.st_mode)) {
             entry.kind = SourceEntry::Kind::file;
-            entry.mode = (st.st_mode & 0111) ? 0755 : 0644;
+            entry.mode = st.st_mode & 0777;
             entry.size = st.st_size;
         } else if (S_ISLNK(st.st_mode)) {
             entry.kind = SourceEntry::Kind::symlink;
@@ -100,9 +101,18 @@ private:
         return util::ok_status();
     }
 
+    bool left_out(const std::string& rel, bool is_dir) {
+        if (!m_filter.ignore || rel.empty()) return false;
+        auto verdict = m_filter.ignore->check(rel, is_dir);
+        if (verdict == IgnoreRules::Verdict::ignored_by_default && m_filter.left_out_by_default)
+            m_filter.left_out_by_default->push_back(rel);
+        return verdict != IgnoreRules::Verdict::kept;
+    }
+
     fs::path m_root;
     DirId m_exclude;
     std::set<std::string> m_skip;
+    const LayerFilter& m_filter;
     SourceEntries m_entries;
 };
 
@@ -126,17 +136,17 @@ util::Result<std::string> normalise(const std::string& path) {
 util::Result<SourceEntries> collect_sources(const fs::path& root,
                                             const std::vector<std::string>& paths,
                                             const fs::path& exclude_dir,
-                                            const std::vector<std::string>& skip) {
+                                            const LayerFilter& filter) {
     DirId exclude;
     struct stat st {};
     if (!exclude_dir.empty() && ::stat(exclude_dir.c_str(), &st) == 0) {
         exclude = DirId{st.st_dev, st.st_ino, true};
     }
     std::vector<std::string> skip_clean;
-    for (const auto& s : skip) {
+    for (const auto& s : filter.skip) {
         if (auto rel = normalise(s); rel && !rel->empty()) skip_clean.push_back(*rel);
     }
-    Collector collector(root, exclude, skip_clean);
+    Collector collector(root, exclude, skip_clean, filter);
     for (const auto& path : paths) {
         auto rel = normalise(path);
         if (!rel) return rel.error();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "oci/image.hpp"
 #include "util/result.hpp"
 
 namespace hypertest::oci::detail {
@@ -15,7 +16,7 @@ struct SourceEntry {
     enum class Kind { directory, file, symlink };
     Kind kind = Kind::directory;
     std::filesystem::path source;  // absolute path on disk; empty for implied parents
-    std::uint32_t mode = 0755;     // normalised: 0755/0644 for files, 0755 dirs, 0777 links
+    std::uint32_t mode = 0755;     // files: their permission bits; 0755 dirs, 0777 links
     std::int64_t size = 0;         // regular files only
     std::int64_t mtime_ns = 0;     // fingerprint only; never written to the tar
     std::string link_target;       // symlinks only, verbatim
@@ -27,13 +28,13 @@ using SourceEntries = std::map<std::string, SourceEntry>;
 
 // Walks `paths` (relative to root; directories recurse, symlinks are not followed) and adds
 // every parent directory. Missing paths are skipped; sockets, fifos and devices are skipped;
-// `exclude_dir` (e.g. the image layout itself) is never entered, nor are the paths in `skip`
-// (relative to root, e.g. a framework's output folders). Fails on absolute paths, paths
-// leaving root and unreadable directories.
+// `exclude_dir` (e.g. the image layout itself) is never entered, nor is what `filter` leaves
+// out (e.g. a framework's output folders, secrets). Fails on absolute paths, paths leaving
+// root and unreadable directories.
 util::Result<SourceEntries> collect_sources(const std::filesystem::path& root,
                                             const std::vector<std::string>& paths,
                                             const std::filesystem::path& exclude_dir,
-                                            const std::vector<std::string>& skip = {});
+                                            const LayerFilter& filter = {});
 
 // "sha256:<hex>" over every entry's path, kind, size, mtime, mode and link target.
 std::string fingerprint(const SourceEntries& entries);

@@ -165,6 +165,8 @@ util::Result<util::HttpResponse> RegistryClient::send_with_retries(Call& call) {
                         "; retrying in " + std::to_string(delay.count()) + " ms");
         m_options.sleep(delay);
     }
+    if (!last && !last.error().retryable)  // e.g. an answer over its size bound
+        return util::make_error(call.what + " at registry " + m_host + ": " + last.error().message);
     if (!last) {
         return util::make_error("cannot reach registry " + m_host + " (" + last.error().message +
                                     "); check that it runs and the address is right" +
@@ -187,6 +189,12 @@ util::Status RegistryClient::authenticate(const Call& call, const util::HttpResp
         if (m_options.credentials.empty()) {
             return util::make_error("registry " + m_host + " requires credentials (" + call.what +
                                     ": 401 " + error_text(resp) + ")" + hint);
+        }
+        if (!util::starts_with(base_url(), "https://") && !is_loopback_host(m_host)) {
+            return util::make_error("registry " + m_host +
+                                    " asks for credentials over plain HTTP, where anyone on the "
+                                    "way could read them; hypertest sends them only over HTTPS "
+                                    "(or to a registry on this machine)");
         }
         m_basic =
             basic_authorization(m_options.credentials.username, m_options.credentials.password);
@@ -212,7 +220,17 @@ util::Status RegistryClient::authenticate(const Call& call, const util::HttpResp
     Call token_call;
     token_call.request.url = url + util::join(query, "&");
     token_call.what = "GET token from " + detail::url_host(challenge->param("realm"));
-    if (!m_options.credentials.empty()) {
+    // The token protocol hands the registry's credentials to the realm. Only over HTTPS, or to
+    // the very registry on this machine: a realm elsewhere over plain HTTP gets an anonymous
+    // request.
+    const std::string& realm = challenge->param("realm");
+    bool realm_trusted = util::starts_with(realm, "https://") ||
+                         (detail::url_host(realm) == m_host && is_loopback_host(m_host));
+    bool withheld = !m_options.credentials.empty() && !realm_trusted;
+    if (withheld)
+        util::log_warn("registry " + m_host + ": not sending credentials to the token service " +
+                       realm + " (plain HTTP on another host)");
+    if (!m_options.credentials.empty() && realm_trusted) {
         token_call.request.headers.emplace_back(
             "Authorization",
             basic_authorization(m_options.credentials.username, m_options.credentials.password));
@@ -222,7 +240,9 @@ util::Status RegistryClient::authenticate(const Call& call, const util::HttpResp
     if (token_resp->status != 200) {
         return util::make_error(
             "the token service of " + m_host + " refused " +
-            (m_options.credentials.empty() ? "anonymous access" : "the credentials") + " (HTTP " +
+            (m_options.credentials.empty() || withheld ? "anonymous access" : "the credentials") +
+            (withheld ? " (the credentials were withheld: the token service is plain HTTP on another host)" : "") +
+            " (HTTP " +
             std::to_string(token_resp->status) + " " + error_text(*token_resp) + ")" + hint);
     }
     auto token = token_from_response(token_resp->body);

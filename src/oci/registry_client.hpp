@@ -43,6 +43,9 @@ struct RegistryOptions {
     std::function<void(std::chrono::milliseconds)> sleep;
 };
 
+// Registries refuse manifests above 4 MiB; a bigger answer is hostile or broken.
+inline constexpr std::int64_t k_max_manifest_bytes = std::int64_t{4} << 20;
+
 struct FetchedManifest {
     std::string bytes;   // exactly as served
     std::string digest;  // sha256 of bytes, verified against the reference or the header
@@ -78,9 +81,9 @@ public:
 
     util::Result<bool> has_blob(const std::string& repository, const std::string& digest);
     // Streams the blob into dest (created or replaced) and checks its sha256; dest is removed
-    // when the check fails.
+    // when the check fails. size > 0: the descriptor's size, beyond which the download stops.
     util::Status get_blob(const std::string& repository, const std::string& digest,
-                          const fs::path& dest);
+                          const fs::path& dest, std::int64_t size = 0);
     // Uploads file (size bytes, whose sha256 is digest): tries a cross-repository mount from
     // mount_from first when set, else POST then PUT (PATCH chunks above chunk_threshold).
     // Returns uploaded or mounted.

@@ -16,14 +16,15 @@ struct Harness {
     std::unique_ptr<RegistryClient> client;
 
     explicit Harness(FakeRegistry::Auth auth = FakeRegistry::Auth::none,
-                     RegistryCredentials creds = {}, RegistryOptions options = {}) {
+                     RegistryCredentials creds = {}, RegistryOptions options = {},
+                     const std::string& host = "127.0.0.1:5000") {
         auto owned = std::make_unique<FakeRegistry>();
         fake = owned.get();
         fake->auth = auth;
         options.credentials = std::move(creds);
         options.credentials_hint = "set HYPERTEST_REGISTRY_USERNAME";
         options.sleep = [this](std::chrono::milliseconds d) { sleeps.push_back(d); };
-        client = std::make_unique<RegistryClient>("127.0.0.1:5000", options, std::move(owned));
+        client = std::make_unique<RegistryClient>(host, options, std::move(owned));
     }
 };
 
@@ -151,6 +152,35 @@ TEST(RegistryClient, BearerFlowFetchesAScopedTokenOnceAndReusesIt) {
     }
     EXPECT_EQ(token_requests, 1);
     EXPECT_EQ(h.fake->statuses, (std::vector<long>{401, 200, 200, 200}));
+}
+
+// Credentials go only where the token protocol needs them, and never in the clear to another
+// machine.
+TEST(RegistryClient, CredentialsAreWithheldFromAPlainHttpRealmOnAnotherHost) {
+    Harness h(FakeRegistry::Auth::bearer, {"AWS", "secret"});
+    h.fake->realm = "http://127.0.0.1:6000/token";
+    h.fake->allow_anonymous_pull = true;
+    std::string digest = h.fake->put_blob("app", "x");
+    ASSERT_TRUE(*h.client->has_blob("app", digest));
+    int token_requests = 0;
+    for (const auto& r : h.fake->log) {
+        if (!util::starts_with(r.url, h.fake->realm)) continue;
+        ++token_requests;
+        for (const auto& [k, v] : r.headers) EXPECT_NE(k, "Authorization") << v;
+    }
+    EXPECT_EQ(token_requests, 1);
+}
+
+TEST(RegistryClient, BasicCredentialsAreNotSentOverPlainHttpToAnotherMachine) {
+    RegistryOptions options;
+    options.insecure = true;
+    Harness h(FakeRegistry::Auth::basic, {"AWS", "secret"}, options, "registry.example.test:5000");
+    std::string digest = h.fake->put_blob("app", "x");
+    auto got = h.client->has_blob("app", digest);
+    ASSERT_FALSE(got);
+    EXPECT_NE(got.error().message.find("plain HTTP"), std::string::npos) << got.error().message;
+    for (const auto& r : h.fake->log)
+        for (const auto& [k, v] : r.headers) EXPECT_NE(k, "Authorization") << r.url;
 }
 
 TEST(RegistryClient, BearerAnonymousPullWorksButPushNeedsCredentials) {

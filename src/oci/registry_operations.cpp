@@ -35,6 +35,7 @@ util::Result<FetchedManifest> RegistryClient::get_manifest(const std::string& re
     Call call;
     call.request.url = base_url() + "/v2/" + repository + "/manifests/" + reference;
     call.request.headers = {{"Accept", manifest_accept_header()}};
+    call.request.max_response_bytes = k_max_manifest_bytes;
     call.scopes = {repository_scope(repository, false)};
     call.what = manifest_what("GET", repository, reference);
     auto resp = send(call);
@@ -105,10 +106,12 @@ util::Result<bool> RegistryClient::has_blob(const std::string& repository,
 }
 
 util::Status RegistryClient::get_blob(const std::string& repository, const std::string& digest,
-                                      const fs::path& dest) {
+                                      const fs::path& dest, std::int64_t size) {
     Call call;
     call.request.url = base_url() + "/v2/" + repository + "/blobs/" + digest;
     call.request.response_file = dest;
+    // The descriptor says how big the blob is: a registry sending more is cut off there.
+    call.request.max_response_bytes = size > 0 ? size : 0;
     call.scopes = {repository_scope(repository, false)};
     call.what = "GET blob " + repository + "@" + digest;
     auto resp = send(call);

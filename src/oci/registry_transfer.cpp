@@ -1,5 +1,6 @@
 #include "oci/registry_transfer.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "oci/layout_internal.hpp"
@@ -80,8 +81,11 @@ util::Result<BlobAction> fetch_blob(RegistryClient& client, const std::string& r
     if (layout.has_blob(d.digest)) return BlobAction::present;
     auto tmp = detail::scratch_path(layout, "pull");
     if (!tmp) return tmp.error();
-    if (auto s = client.get_blob(repository, d.digest, *tmp); !s) return s.error();
     std::error_code ec;
+    if (auto s = client.get_blob(repository, d.digest, *tmp, std::max<std::int64_t>(d.size, 1)); !s) {
+        fs::remove(*tmp, ec);
+        return s.error();
+    }
     auto size = static_cast<std::int64_t>(fs::file_size(*tmp, ec));
     if (ec || size != d.size) {
         fs::remove(*tmp, ec);

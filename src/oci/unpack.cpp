@@ -1,5 +1,6 @@
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/stat.h>
 
 #include <memory>
 #include <set>
@@ -49,11 +50,46 @@ std::string entry_hardlink(struct archive_entry* e) {
     return raw ? raw : "";
 }
 
+// What an unpack call has written so far, against its limits.
+class Budget {
+public:
+    explicit Budget(const UnpackLimits& limits) : m_limits(limits) {}
+
+    util::Status add_entry(const std::string& rel, std::int64_t declared_size) {
+        if (++m_entries > m_limits.max_entries)
+            return over("more than " + std::to_string(m_limits.max_entries) + " entries", "maxEntries");
+        if (declared_size > m_limits.max_file_bytes)
+            return over("'" + rel + "' has " + std::to_string(declared_size) + " bytes, more than " +
+                            std::to_string(m_limits.max_file_bytes),
+                        "maxFileBytes");
+        return util::ok_status();
+    }
+    util::Status add_bytes(const std::string& rel, std::int64_t file_bytes, std::size_t more) {
+        m_bytes += static_cast<std::int64_t>(more);
+        if (file_bytes > m_limits.max_file_bytes)
+            return over("'" + rel + "' has more than " + std::to_string(m_limits.max_file_bytes) + " bytes",
+                        "maxFileBytes");
+        if (m_bytes > m_limits.max_bytes)
+            return over("more than " + std::to_string(m_limits.max_bytes) + " bytes uncompressed", "maxBytes");
+        return util::ok_status();
+    }
+
+private:
+    util::Status over(const std::string& what, const std::string& setting) const {
+        return util::make_error("refusing to unpack: the image holds " + what + " (" +
+                                m_limits.setting_prefix + setting + ")");
+    }
+
+    const UnpackLimits& m_limits;
+    std::int64_t m_entries = 0;
+    std::int64_t m_bytes = 0;
+};
+
 // Unpacks one layer. `m_created` holds what this layer wrote, because whiteouts only hide
 // content of lower layers.
 class LayerExtractor {
 public:
-    explicit LayerExtractor(fs::path root) : m_root(std::move(root)) {}
+    LayerExtractor(fs::path root, Budget& budget) : m_root(std::move(root)), m_budget(budget) {}
 
     util::Status extract(const fs::path& blob) {
         ArchivePtr reader(archive_read_new());
@@ -96,6 +132,10 @@ private:
         auto type = archive_entry_filetype(entry);
         if (type == AE_IFCHR || type == AE_IFBLK) return util::ok_status();  // not ours to create
         std::string rel = join_rel(*parent, base);
+        if (auto s = m_budget.add_entry(rel, archive_entry_size(entry)); !s) return s;
+        // A setuid file from an image would run as its owner (root, when root unpacks);
+        // world-writable ones could be changed by any user of the host.
+        archive_entry_set_perm(entry, archive_entry_perm(entry) & ~mode_t{S_ISUID | S_ISGID | S_IWOTH});
         std::string link = entry_hardlink(entry);
         if (!link.empty()) {
             auto link_rel = hardlink_target(link);
@@ -107,7 +147,7 @@ private:
         if (archive_write_header(disk, entry) < ARCHIVE_WARN) {
             return util::make_error("cannot unpack '" + rel + "': " + archive_message(disk));
         }
-        if (auto s = copy_data(reader, disk, rel); !s) return s;
+        if (auto s = copy_data(reader, disk, rel, m_budget); !s) return s;
         if (archive_write_finish_entry(disk) < ARCHIVE_WARN) {
             return util::make_error("cannot unpack '" + rel + "': " + archive_message(disk));
         }
@@ -126,7 +166,7 @@ private:
     }
 
     static util::Status copy_data(struct archive* reader, struct archive* disk,
-                                  const std::string& rel) {
+                                  const std::string& rel, Budget& budget) {
         const void* block = nullptr;
         size_t size = 0;
         la_int64_t offset = 0;
@@ -136,6 +176,10 @@ private:
             if (rc < ARCHIVE_WARN) {
                 return util::make_error("cannot read '" + rel + "': " + archive_message(reader));
             }
+            if (auto s = budget.add_bytes(rel, static_cast<std::int64_t>(offset) +
+                                                   static_cast<std::int64_t>(size), size);
+                !s)
+                return s;
             if (archive_write_data_block(disk, block, size, offset) < ARCHIVE_WARN) {
                 return util::make_error("cannot write '" + rel + "': " + archive_message(disk));
             }
@@ -191,6 +235,7 @@ private:
     }
 
     fs::path m_root;
+    Budget& m_budget;
     std::set<std::string> m_created;
 };
 
@@ -236,14 +281,15 @@ util::Result<std::vector<LayerRef>> image_layers(const ImageLayout& layout,
 }
 
 util::Status unpack_image(const ImageLayout& layout, const std::string& manifest_digest,
-                          const fs::path& target) {
+                          const fs::path& target, const UnpackLimits& limits) {
     auto layers = image_layers(layout, manifest_digest);
     if (!layers) return layers.error();
-    return unpack_layers(layout, *layers, target);
+    return unpack_layers(layout, *layers, target, limits);
 }
 
 util::Status unpack_layers(const ImageLayout& layout, const std::vector<LayerRef>& layers,
-                           const fs::path& target) {
+                           const fs::path& target, const UnpackLimits& limits) {
+    Budget budget(limits);
     std::error_code ec;
     fs::create_directories(target, ec);
     fs::path root = fs::canonical(target, ec);  // no symlinks above the entries we check
@@ -254,7 +300,7 @@ util::Status unpack_layers(const ImageLayout& layout, const std::vector<LayerRef
                                     media_type + "'");
         }
         if (auto s = verify_layer_blob(layout, digest); !s) return s;
-        LayerExtractor extractor(root);
+        LayerExtractor extractor(root, budget);
         if (auto s = extractor.extract(layout.blob_path(digest)); !s) {
             return util::make_error("layer " + digest + ": " + s.error().message);
         }

@@ -193,5 +193,60 @@ TEST(Unpack, FailsOnACorruptLayerBlob) {
     EXPECT_FALSE(fs::exists(out / "root/file.txt"));
 }
 
+TEST(Unpack, DropsSetuidSetgidAndWorldWritableBits) {
+    ScratchDir out;
+    auto layout = ImageLayout::open(out / "layout");
+    ASSERT_TRUE(layout.ok());
+    std::string tar = craft_tar_gz({TarEntry("bin/suid", AE_IFREG, 04755, "#!/bin/sh\n"),
+                                    TarEntry("bin/sgid", AE_IFREG, 02755, "x"),
+                                    TarEntry("open.txt", AE_IFREG, 0666, "x"),
+                                    TarEntry("shared", AE_IFDIR, 01777, ""),
+                                    TarEntry("secret", AE_IFREG, 0600, "x")});
+    auto manifest = image_from_tar_gz(*layout, tar, "t");
+    auto status = unpack_image(*layout, manifest, out / "root");
+    ASSERT_TRUE(status.ok()) << status.error().message;
+    auto mode = [&](const char* rel) {
+        struct stat st {};
+        EXPECT_EQ(::lstat((out / "root" / rel).c_str(), &st), 0) << rel;
+        return st.st_mode & 07777;
+    };
+    EXPECT_EQ(mode("bin/suid"), 0755u);
+    EXPECT_EQ(mode("bin/sgid"), 0755u);
+    EXPECT_EQ(mode("open.txt"), 0664u);
+    EXPECT_EQ(mode("shared"), 01775u);
+    EXPECT_EQ(mode("secret"), 0600u);
+}
+
+TEST(Unpack, StopsAtEachLimitWithTheSettingNamed) {
+    ScratchDir out;
+    auto layout = ImageLayout::open(out / "layout");
+    ASSERT_TRUE(layout.ok());
+    // Zeros compress to almost nothing: the compressed size says little about the unpacked one.
+    std::string big = craft_tar_gz({TarEntry("zeros", AE_IFREG, 0644, std::string(2 << 20, '\0'))});
+    auto manifest = image_from_tar_gz(*layout, big, "big");
+    UnpackLimits limits;
+    limits.max_bytes = 1 << 20;
+    limits.setting_prefix = "cloudProvider.unpackLimits.";
+    auto s = unpack_image(*layout, manifest, out / "a", limits);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find("more than 1048576 bytes uncompressed"), std::string::npos)
+        << s.error().message;
+    EXPECT_NE(s.error().message.find("cloudProvider.unpackLimits.maxBytes"), std::string::npos);
+    limits = UnpackLimits{};
+    limits.max_file_bytes = 1000;
+    s = unpack_image(*layout, manifest, out / "b", limits);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find("maxFileBytes"), std::string::npos) << s.error().message;
+    std::vector<TarEntry> many;
+    for (int i = 0; i < 20; ++i) many.emplace_back("f" + std::to_string(i), AE_IFREG, 0644, "x");
+    auto many_manifest = image_from_tar_gz(*layout, craft_tar_gz(many), "many");
+    limits = UnpackLimits{};
+    limits.max_entries = 10;
+    s = unpack_image(*layout, many_manifest, out / "c", limits);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find("more than 10 entries"), std::string::npos) << s.error().message;
+    EXPECT_TRUE(unpack_image(*layout, many_manifest, out / "d"));
+}
+
 }  // namespace
 }  // namespace hypertest::oci

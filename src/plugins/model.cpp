@@ -1,6 +1,7 @@
 #include "plugins/model.hpp"
 
 #include <algorithm>
+#include <regex>
 #include <set>
 
 #include "util/sha256.hpp"
@@ -127,9 +128,13 @@ util::Result<TestOutcome> test_outcome_from_json(const Json& j) {
     if (o.status != "passed" && o.status != "failed" && o.status != "skipped" &&
         o.status != "flaky")
         return util::make_error("test outcome has unknown status '" + o.status + "'");
+    // The answer comes from inside the function, where tests run: only plausible values pass.
     o.framework_status = json_get<std::string>(j, "frameworkStatus", "");
-    o.duration_ms = json_get<std::int64_t>(j, "durationMs", 0);
-    o.start_ms = json_get<std::int64_t>(j, "startMs", 0);
+    static const std::regex status_word("[A-Za-z]{1,32}");
+    if (!std::regex_match(o.framework_status, status_word)) o.framework_status.clear();
+    constexpr std::int64_t k_day_ms = 24LL * 3600 * 1000;
+    o.duration_ms = std::clamp<std::int64_t>(json_get<std::int64_t>(j, "durationMs", 0), 0, k_day_ms);
+    o.start_ms = std::clamp<std::int64_t>(json_get<std::int64_t>(j, "startMs", 0), 0, 100 * 365 * k_day_ms);
     o.retry = json_get<int>(j, "retry", 0);
     o.artifact_keys = json_get<std::vector<std::string>>(j, "artifacts", {});
     Json err = json_get<Json>(j, "error", Json::object());
@@ -178,6 +183,19 @@ util::Result<InvocationResult> invocation_result_from_json(const Json& j) {
         r.outcomes.push_back(std::move(*o));
     }
     return r;
+}
+
+std::string answer_key_problem(std::string_view key, std::string_view prefix) {
+    if (key.size() > 1024) return "longer than 1024 bytes";
+    if (!util::starts_with(key, prefix)) return "not below " + std::string(prefix);
+    for (char c : key) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '\\')
+            return "holds a control character or a backslash";
+    }
+    for (const auto& part : util::split(key, '/')) {
+        if (part.empty() || part == "." || part == "..") return "holds an empty, \".\" or \"..\" part";
+    }
+    return "";
 }
 
 namespace {

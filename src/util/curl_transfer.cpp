@@ -12,7 +12,14 @@ namespace {
 
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
     auto* sink = static_cast<BodySink*>(user);
-    if (!sink->to_file()) {
+    sink->received += static_cast<std::int64_t>(size * n);
+    bool to_file = sink->to_file();
+    std::int64_t limit = sink->limit > 0 ? sink->limit : to_file ? 0 : k_max_memory_body;
+    if (limit > 0 && sink->received > limit) {
+        sink->limit_error = "the answer is larger than " + std::to_string(limit) + " bytes";
+        return 0;  // aborts the transfer
+    }
+    if (!to_file) {
         sink->body->append(data, size * n);
         return size * n;
     }
@@ -120,6 +127,9 @@ Result<Ok> Transfer::set_up() {
     curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    // URLs come from registries and token challenges too: nothing but HTTP(S), ever.
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     if (req.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     if (!req.body_file.empty()) {
         if (auto opened = open_body_file(req, m_source); !opened) return opened.error();
@@ -138,6 +148,7 @@ Result<Ok> Transfer::set_up() {
     m_sink.curl = c;
     m_sink.body = &m_response.body;
     m_sink.file_path = &req.response_file;
+    m_sink.limit = req.max_response_bytes;
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &m_sink);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -152,6 +163,8 @@ Result<Ok> Transfer::set_up() {
 
 Result<HttpResponse> Transfer::finish(CURLcode rc) {
     const HttpRequest& req = m_request;
+    if (!m_sink.limit_error.empty())
+        return make_error(req.method + " " + req.url + ": " + m_sink.limit_error + "; refused");
     if (!m_sink.file_error.empty()) return make_error(m_sink.file_error);
     if (m_resend_refused) {
         return make_error(req.method + " " + req.url +

@@ -23,6 +23,9 @@ struct BodySink {
     std::FILE* file = nullptr;
     bool decided = false;
     std::string file_error;
+    std::int64_t received = 0;
+    std::int64_t limit = 0;  // HttpRequest::max_response_bytes
+    std::string limit_error;
 
     // True when the body goes to the file (or writing it failed); decided at the first byte.
     bool to_file();

@@ -29,7 +29,13 @@ struct HttpRequest {
     // When set, a 2xx response body is streamed into this file (created or truncated) instead
     // of HttpResponse::body; other statuses still fill body (error documents are small).
     std::filesystem::path response_file{};
+    // The most response body bytes accepted; more fails the request (not retryable). 0: the
+    // default, k_max_memory_body for a body kept in memory and no limit for response_file.
+    std::int64_t max_response_bytes = 0;
 };
+
+// Bodies kept in memory are bounded: no answer hypertest reads whole is near this size.
+inline constexpr std::int64_t k_max_memory_body = std::int64_t{256} << 20;
 
 struct HttpResponse {
     long status = 0;

@@ -375,3 +375,38 @@ TEST(HttpClient, APostIsNotSentAgainWhenItsReusedConnectionDies) {
 
 }  // namespace
 }  // namespace hypertest::util
+
+namespace hypertest::util {
+namespace {
+
+// A server that streams without end is cut off at the request's bound, in memory and to a
+// file, instead of filling the disk or the memory.
+TEST(HttpBodyLimit, AnEndlessBodyStopsAtTheBound) {
+    Server server(4);
+    server.routes().Get("/endless", [](const httplib::Request&, httplib::Response& res) {
+        res.set_chunked_content_provider("application/octet-stream",
+                                         [](std::size_t, httplib::DataSink& sink) {
+                                             static const std::string block(64 << 10, 'x');
+                                             return sink.write(block.data(), block.size());
+                                         });
+    });
+    server.start();
+    auto client = make_curl_http_client();
+    auto req = request("GET", server.url() + "/endless");
+    req.max_response_bytes = 1 << 20;
+    auto got = client->send(req);
+    ASSERT_FALSE(got);
+    EXPECT_NE(got.error().message.find("larger than 1048576 bytes"), std::string::npos)
+        << got.error().message;
+    EXPECT_FALSE(got.error().retryable);
+    auto file = std::filesystem::temp_directory_path() / ("ht-endless-" + std::to_string(::getpid()));
+    req.response_file = file;
+    got = client->send(req);
+    ASSERT_FALSE(got);
+    std::error_code ec;
+    EXPECT_LE(std::filesystem::file_size(file, ec), std::uintmax_t{1} << 20);
+    std::filesystem::remove(file, ec);
+}
+
+}  // namespace
+}  // namespace hypertest::util

@@ -10,8 +10,13 @@ namespace hypertest::util {
 
 using Json = nlohmann::json;
 
-// Never throws: a parse failure comes back as an Error naming `what` and the position.
-Result<Json> parse_json(std::string_view text, std::string_view what);
+// Documents from outside (answers, manifests, reports) nest far less than this.
+inline constexpr std::size_t k_json_max_depth = 256;
+
+// Never throws: a parse failure comes back as an Error naming `what` and the position. Arrays
+// and objects nested max_depth deep or more are refused.
+Result<Json> parse_json(std::string_view text, std::string_view what,
+                        std::size_t max_depth = k_json_max_depth);
 // Reads a field if present and of the right type; otherwise returns fallback.
 template <class T>
 T json_get(const Json& j, const char* key, T fallback) {

@@ -6,27 +6,72 @@
 
 namespace hypertest::util {
 
+namespace {
+
+// Index just past the escape sequence that starts (with ESC) at text[i].
+std::size_t escape_end(std::string_view text, std::size_t i) {
+    std::size_t j = i + 1;
+    if (j >= text.size()) return j;
+    char kind = text[j];
+    if (kind == '[') {  // CSI: parameters and intermediates, then one final byte
+        ++j;
+        while (j < text.size() && !(text[j] >= 0x40 && text[j] <= 0x7e)) ++j;
+        return std::min(j + 1, text.size());
+    }
+    if (kind == ']' || kind == 'P' || kind == 'X' || kind == '^' || kind == '_') {
+        // OSC, DCS, SOS, PM, APC: a string ended by BEL or ST (ESC \)
+        for (++j; j < text.size(); ++j) {
+            if (text[j] == '\x07') return j + 1;
+            if (text[j] == '\x1b') return (j + 1 < text.size() && text[j + 1] == '\\') ? j + 2 : j + 1;
+        }
+        return j;
+    }
+    while (j < text.size() && text[j] >= 0x20 && text[j] <= 0x2f) ++j;  // intermediates
+    return std::min(j + 1, text.size());
+}
+
+// ESC [ digits/; m: colours and text attributes only.
+bool is_sgr(std::string_view seq) {
+    if (seq.size() < 3 || seq[1] != '[' || seq.back() != 'm') return false;
+    for (std::size_t k = 2; k + 1 < seq.size(); ++k)
+        if (!((seq[k] >= '0' && seq[k] <= '9') || seq[k] == ';')) return false;
+    return true;
+}
+
+}  // namespace
+
 std::string strip_ansi(std::string_view text) {
     std::string out;
     out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '\x1b') {
-            out.push_back(text[i]);
+    for (std::size_t i = 0; i < text.size();) {
+        if (text[i] == '\x1b') {
+            i = escape_end(text, i);
+        } else {
+            out.push_back(text[i++]);
+        }
+    }
+    return out;
+}
+
+std::string terminal_safe(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c == 0x1b) {
+            std::size_t end = escape_end(text, i);
+            if (is_sgr(text.substr(i, end - i))) out.append(text.substr(i, end - i));
+            i = end;
             continue;
         }
-        if (i + 1 < text.size() && text[i + 1] == '[') {
-            std::size_t j = i + 2;
-            while (j < text.size() && !(text[j] >= 0x40 && text[j] <= 0x7e)) ++j;
-            i = j;
-        } else if (i + 1 < text.size() && text[i + 1] == ']') {
-            std::size_t j = i + 2;
-            while (j < text.size() && text[j] != '\x07' &&
-                   !(text[j] == '\x1b' && j + 1 < text.size() && text[j + 1] == '\\'))
-                ++j;
-            i = (j < text.size() && text[j] == '\x1b') ? j + 1 : j;
-        } else {
-            ++i;
+        // U+0080..U+009F: C1 controls, which some terminals obey like ESC sequences.
+        if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+            static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+            i += 2;
+            continue;
         }
+        if (!((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)) out.push_back(static_cast<char>(c));
+        ++i;
     }
     return out;
 }

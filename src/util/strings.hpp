@@ -8,6 +8,10 @@ namespace hypertest::util {
 
 // Removes ANSI escape sequences (colours, cursor moves) from terminal output.
 std::string strip_ansi(std::string_view text);
+// Text from tests (error messages, titles, output) made safe to print on a terminal: keeps
+// SGR colour sequences (ESC [ digits ; m), newlines and tabs; drops every other escape sequence,
+// C0 and C1 control character, so that a test cannot retitle, clear or drive the terminal.
+std::string terminal_safe(std::string_view text);
 std::size_t edit_distance(std::string_view a, std::string_view b);
 // The closest candidate within a small edit distance, or empty when none is close.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);

@@ -11,6 +11,19 @@ TEST(Strings, StripAnsiRemovesColourAndCursorSequences) {
     EXPECT_EQ(strip_ansi("plain 日本語"), "plain 日本語");
 }
 
+TEST(Strings, TerminalSafeKeepsColoursAndDropsWhatDrivesTheTerminal) {
+    // Colours, newlines, tabs and UTF-8 stay.
+    EXPECT_EQ(terminal_safe("\x1b[31mError:\x1b[0m a\tb\n日本語"), "\x1b[31mError:\x1b[0m a\tb\n日本語");
+    // A window title (OSC), clear screen, cursor moves, carriage return, bell, DCS, C1 CSI go.
+    EXPECT_EQ(terminal_safe("x\x1b]0;PWNED\x07y"), "xy");
+    EXPECT_EQ(terminal_safe("\x1b[2J\x1b[1;1H\rX\x07"), "X");
+    EXPECT_EQ(terminal_safe("a\x1bP1$r\x1b\\b"), "ab");
+    EXPECT_EQ(terminal_safe("a\xc2\x9b" "2Jb\x7f"), "a2Jb");
+    // A cut-off sequence at the end is dropped whole.
+    EXPECT_EQ(terminal_safe("ok\x1b["), "ok");
+    EXPECT_EQ(terminal_safe("ok\x1b]0;never ended"), "ok");
+}
+
 TEST(Strings, DidYouMeanFindsCloseKeys) {
     std::vector<std::string> keys = {"concurrency", "testRunner", "cloudProvider"};
     EXPECT_EQ(did_you_mean("concurency", keys), "concurrency");

@@ -1,11 +1,14 @@
 #include "providers/local/environment.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -69,9 +72,21 @@ std::map<std::string, std::string> runtime_env(const EnvironmentSpec& spec, cons
     return env;
 }
 
-fs::path make_private_tmp(const std::string& function_name) {
+// Every environment's folder (its /tmp when unsandboxed, its Runtime API socket) lives in one
+// parent of hypertest's own, which each sandbox hides before binding its own folder back: with
+// TMPDIR outside /tmp, the other environments' sockets would otherwise be in reach.
+fs::path environments_dir() {
     std::error_code ec;
-    std::string t = (fs::temp_directory_path(ec) / ("hypertest-" + function_name + "-XXXXXX")).string();
+    return fs::temp_directory_path(ec) / ("hypertest-envs-" + std::to_string(::geteuid()));
+}
+
+fs::path make_private_tmp(const std::string& function_name) {
+    fs::path parent = environments_dir();
+    if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) return {};
+    struct stat st {};
+    // Not a link, and ours: another user of a shared temp dir could have made it first.
+    if (::lstat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) return {};
+    std::string t = (parent / (function_name + "-XXXXXX")).string();
     return ::mkdtemp(t.data()) ? fs::path(t) : fs::path();
 }
 
@@ -153,16 +168,30 @@ pid_t sandbox_child(pid_t bwrap, std::chrono::milliseconds wait) {
 std::vector<std::string> runtime_argv(const EnvironmentSpec& spec, const fs::path& runtime_dir) {
     if (!spec.sandbox) return {spec.runner.string()};
     // Order matters: the private /tmp is mounted before the binds that may live below it.
-    std::vector<std::string> argv = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
-                                     "--proc", "/proc", "--tmpfs", "/tmp"};
+    // /run and /var/tmp hold the host's sockets (the session bus, a container engine's): empty
+    // ones hide them. Other environments' folders are hidden the same way.
+    std::vector<std::string> argv = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                                     "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/var/tmp",
+                                     "--tmpfs", environments_dir().string()};
     auto bind = [&argv](const char* how, const fs::path& p) {
         argv.insert(argv.end(), {how, p.string(), p.string()});
     };
+    // Name resolution keeps working where /etc/resolv.conf points into /run.
+    std::error_code ec;
+    fs::path resolv = fs::canonical("/etc/resolv.conf", ec);
+    if (!ec && util::starts_with(resolv.string(), "/run/")) bind("--ro-bind", resolv);
     if (!spec.image_root.empty()) bind("--ro-bind", spec.image_root);
-    bind("--ro-bind", spec.task_root);
+    // With layers, the task root is the last of them.
+    if (std::find(spec.task_layers.begin(), spec.task_layers.end(), spec.task_root) == spec.task_layers.end())
+        bind("--ro-bind", spec.task_root);
     for (const auto& l : spec.task_layers) bind("--ro-bind", l);
     bind("--ro-bind", spec.runner);
-    if (!spec.storage_root.empty()) bind("--bind", spec.storage_root);
+    if (!spec.storage_root.empty()) {
+        bind("--bind", spec.storage_root);
+        // The host's own records (manifest, timing history, last run) stay read-only inside.
+        fs::path own = spec.storage_root / "_hypertest";
+        if (fs::is_directory(fs::symlink_status(own, ec))) bind("--ro-bind", own);
+    }
     bind("--bind", runtime_dir);
     // A session of its own: no process inside can reach the user's terminal (TIOCSTI).
     argv.insert(argv.end(), {"--unshare-all", "--new-session", "--die-with-parent"});

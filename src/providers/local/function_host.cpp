@@ -78,7 +78,7 @@ InvokeResponse from_reply(const RuntimeReply& reply) {
 class FunctionHost : public Functions {
 public:
     explicit FunctionHost(FunctionHostOptions o)
-        : m_opts(std::move(o)), m_roots(m_opts.cache_dir, m_opts.image_layout_dir) {
+        : m_opts(std::move(o)), m_roots(m_opts.cache_dir, m_opts.image_layout_dir, m_opts.unpack_limits) {
         m_opts.concurrency = std::max(1, m_opts.concurrency);
         prune_logs(m_opts.function_dir / "logs", k_kept_logs);
     }
@@ -108,17 +108,18 @@ public:
         if (!layout->has_blob(digest))
             return util::make_error("image " + digest + " is not in " + m_opts.image_layout_dir.string());
         auto previous = state();
+        // Unpacked now, like Lambda optimizes an image on update: the first invocation starts
+        // at once. Layers unpacked for earlier images are re-used. An image that cannot be
+        // unpacked fails the update and the function keeps its previous image.
+        if (m_opts.task_root_override.empty()) {
+            if (auto root = m_roots.get(digest); !root) return root.error();
+        }
         util::Json j = {{"version", 1},
                         {"functionName", m_opts.function_name},
                         {"imageDigest", digest},
                         {"updatedAt", util::iso8601_ms(util::now_ms())}};
         if (auto s = util::write_file_atomic(m_opts.function_dir / "function.json", j.dump(2) + "\n"); !s)
             return s;
-        // Unpacked now, like Lambda optimizes an image on update: the first invocation starts
-        // at once. Layers unpacked for earlier images are re-used.
-        if (m_opts.task_root_override.empty()) {
-            if (auto root = m_roots.get(digest); !root) return root.error();
-        }
         std::vector<std::string> keep = {digest};
         if (previous && !previous->image_digest.empty()) keep.push_back(previous->image_digest);
         m_roots.prune(keep);
@@ -299,6 +300,8 @@ private:
         spec.timeout_s = m_opts.timeout_s;
         spec.memory_mb = m_opts.memory_mb;
         spec.storage_root = m_opts.storage_root;
+        // Made before any sandbox exists, so that it is bound read-only into every one.
+        if (!spec.storage_root.empty()) (void)util::ensure_dir(spec.storage_root / "_hypertest");
         spec.extra_env = m_opts.env;
         spec.log_dir = m_opts.function_dir / "logs";
         auto sandbox = sandbox_enabled();

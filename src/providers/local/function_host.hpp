@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "oci/image.hpp"
 #include "providers/local/registry_image.hpp"
 #include "providers/provider.hpp"
 
@@ -19,6 +20,7 @@ struct FunctionHostOptions {
     std::string function_name = "hypertest";
     fs::path function_dir;      // state (function.json), logs/
     fs::path cache_dir;         // unpacked layers, outside the project (TaskRootCache)
+    oci::UnpackLimits unpack_limits;  // for a base image's layers, from a registry
     fs::path image_layout_dir;  // where deploy wrote the image (or, with registry, the host's own)
     // When enabled, images are pulled by digest from this registry into image_layout_dir on
     // update() (and again when missing at invoke), so the host runs what deploy pushed.

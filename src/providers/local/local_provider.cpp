@@ -10,6 +10,7 @@
 #include "providers/local/local_storage.hpp"
 #include "providers/local/registry_image.hpp"
 #include "util/process.hpp"
+#include "util/strings.hpp"
 
 namespace hypertest::providers {
 namespace {
@@ -23,6 +24,7 @@ struct LocalConfig {
     std::map<std::string, std::string> env;
     RegistrySettings registry;
     fs::path cache_dir;  // empty: default_cache_dir()
+    oci::UnpackLimits unpack_limits;
 };
 
 // Outside every project: $HYPERTEST_CACHE_DIR, else $XDG_CACHE_HOME/hypertest, else
@@ -50,6 +52,31 @@ int positive_int(const Json& c, const std::string& key, int fallback, const std:
         v.get<double>() != static_cast<double>(static_cast<int>(v.get<double>())))
         bad_key(key, "must be a positive whole number (got " + v.dump() + ")", fix);
     return v.get<int>();
+}
+
+// cloudProvider.unpackLimits: {"maxBytes", "maxEntries", "maxFileBytes"}, each a whole number.
+oci::UnpackLimits parse_unpack_limits(const Json& c) {
+    oci::UnpackLimits limits;
+    limits.setting_prefix = "cloudProvider.unpackLimits.";
+    if (!c.contains("unpackLimits") || c["unpackLimits"].is_null()) return limits;
+    const Json& u = c["unpackLimits"];
+    const char* fix = "e.g. \"unpackLimits\": {\"maxBytes\": 10737418240, \"maxEntries\": 2000000, "
+                      "\"maxFileBytes\": 4294967296}";
+    if (!u.is_object()) bad_key("unpackLimits", "must be an object (got " + u.dump() + ")", fix);
+    for (const auto& [key, value] : u.items()) {
+        std::int64_t* target = key == "maxBytes"       ? &limits.max_bytes
+                               : key == "maxEntries"   ? &limits.max_entries
+                               : key == "maxFileBytes" ? &limits.max_file_bytes
+                                                       : nullptr;
+        if (!target)
+            bad_key("unpackLimits." + key, "is not a setting" +
+                        util::did_you_mean_hint(key, {"maxBytes", "maxEntries", "maxFileBytes"}),
+                    fix);
+        if (!value.is_number_integer() || value.get<std::int64_t>() < 1)
+            bad_key("unpackLimits." + key, "must be a positive whole number (got " + value.dump() + ")", fix);
+        *target = value.get<std::int64_t>();
+    }
+    return limits;
 }
 
 LocalConfig parse_config(const Json& c) {
@@ -103,6 +130,7 @@ LocalConfig parse_config(const Json& c) {
         cfg.cache_dir = c["cacheDir"].get<std::string>();
     }
     cfg.registry = parse_registry_settings(c);
+    cfg.unpack_limits = parse_unpack_limits(c);
     return cfg;
 }
 
@@ -123,6 +151,7 @@ public:
                       : m_config.cache_dir.is_absolute() ? m_config.cache_dir
                                                          : project / m_config.cache_dir;
         o.image_layout_dir = m_layout_dir;
+        o.unpack_limits = m_config.unpack_limits;
         o.runner_path = ctx.runner_path;
         o.storage_root = m_storage_root;
         o.concurrency = ctx.concurrency;
@@ -256,7 +285,7 @@ private:
 }  // namespace
 
 std::vector<std::string> local_config_keys() {
-    return {"name", "storageDir", "cacheDir", "sandbox", "network", "functionTimeout",
+    return {"name", "storageDir", "cacheDir", "unpackLimits", "sandbox", "network", "functionTimeout",
             "memorySize", "env", "registry", "insecureRegistry"};
 }
 

@@ -32,7 +32,7 @@ std::string fatal_message(const Json& config) {
 
 TEST(LocalProvider, ConfigKeysAndValidation) {
     EXPECT_EQ(local_config_keys(),
-              (std::vector<std::string>{"name", "storageDir", "cacheDir", "sandbox", "network",
+              (std::vector<std::string>{"name", "storageDir", "cacheDir", "unpackLimits", "sandbox", "network",
                                         "functionTimeout", "memorySize", "env", "registry",
                                         "insecureRegistry"}));
     EXPECT_NE(fatal_message({{"network", "none"}}).find("cloudProvider.network"), std::string::npos);
@@ -51,6 +51,11 @@ TEST(LocalProvider, ConfigKeysAndValidation) {
     EXPECT_NE(fatal_message({{"functionTimeout", -1}}).find("positive"), std::string::npos);
     EXPECT_NE(fatal_message({{"memorySize", 1.5}}).find("cloudProvider.memorySize"), std::string::npos);
     EXPECT_NE(fatal_message({{"storageDir", 3}}).find("cloudProvider.storageDir"), std::string::npos);
+    EXPECT_NE(fatal_message({{"unpackLimits", {{"maxBytes", -5}}}}).find("cloudProvider.unpackLimits.maxBytes"),
+              std::string::npos);
+    EXPECT_NE(fatal_message({{"unpackLimits", {{"maxByte", 5}}}}).find("did you mean"), std::string::npos);
+    EXPECT_NE(fatal_message({{"unpackLimits", {{"maxEntries", 1.5}}}}).find("whole number"), std::string::npos);
+    EXPECT_EQ(fatal_message({{"unpackLimits", {{"maxBytes", 1048576}, {"maxEntries", 10}, {"maxFileBytes", 1}}}}), "");
     EXPECT_EQ(fatal_message({{"name", "local"}, {"sandbox", "auto"}, {"functionTimeout", 60},
                              {"memorySize", 1024}, {"storageDir", "out"}}),
               "");

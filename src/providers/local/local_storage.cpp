@@ -1,51 +1,35 @@
 #include "providers/local/local_storage.hpp"
 
-#include <unistd.h>
-
-#include <atomic>
-
 #include "util/fs.hpp"
+#include "util/nofollow.hpp"
 
 namespace hypertest::providers {
 namespace {
 
+// Blob reports with traces and videos can be large; nothing read whole is near this.
+constexpr std::int64_t k_max_object_bytes = std::int64_t{2} << 30;
+
+// The storage folder is writable inside every sandbox (the runner uploads there), so the host
+// never follows a link in it: a test could plant one to make the host write or read elsewhere.
 class LocalStorage : public Storage {
 public:
     explicit LocalStorage(fs::path root) : m_root(std::move(root)) {}
 
     util::Status put(const std::string& key, std::string_view bytes) override {
-        auto path = path_of(key);
-        if (!path) return path.error();
-        return util::write_file_atomic(*path, bytes);
+        if (auto s = check_key(key); !s) return s;
+        return util::write_below(m_root, key, bytes);
     }
 
     util::Status put_file(const std::string& key, const fs::path& file) override {
-        auto path = path_of(key);
-        if (!path) return path.error();
-        if (auto s = util::ensure_dir(path->parent_path()); !s) return s;
-        static std::atomic<unsigned> serial{0};
-        fs::path tmp = *path;
-        tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(++serial);
-        std::error_code ec;
-        fs::copy_file(file, tmp, fs::copy_options::overwrite_existing, ec);
-        if (!ec) fs::rename(tmp, *path, ec);
-        if (ec) {
-            std::error_code ignore;
-            fs::remove(tmp, ignore);
-            return util::make_error("cannot store " + file.string() + " as " + path->string() +
-                                    ": " + ec.message());
-        }
-        return util::ok_status();
+        if (auto s = check_key(key); !s) return s;
+        auto s = util::copy_below(m_root, key, file);
+        if (!s) return util::make_error("cannot store " + file.string() + ": " + s.error().message);
+        return s;
     }
 
     util::Result<std::optional<std::string>> get(const std::string& key) override {
-        auto path = path_of(key);
-        if (!path) return path.error();
-        std::error_code ec;
-        if (!fs::is_regular_file(*path, ec)) return std::optional<std::string>();
-        auto text = util::read_file(*path);
-        if (!text) return text.error();
-        return std::optional<std::string>(std::move(*text));
+        if (auto s = check_key(key); !s) return s.error();
+        return util::read_below(m_root, key, k_max_object_bytes);
     }
 
     std::string url(const std::string& key) const override {
@@ -69,13 +53,13 @@ public:
 
 private:
     // Keys are relative, '/'-separated and never leave the root.
-    util::Result<fs::path> path_of(const std::string& key) const {
+    static util::Status check_key(const std::string& key) {
         if (key.empty() || key.front() == '/')
             return util::make_error("invalid storage key \"" + key + "\"");
         for (const auto& part : fs::path(key)) {
             if (part == "..") return util::make_error("invalid storage key \"" + key + "\" (..)");
         }
-        return m_root / key;
+        return util::ok_status();
     }
 
     fs::path m_root;

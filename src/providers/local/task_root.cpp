@@ -49,7 +49,7 @@ void read_image_config(const oci::ImageLayout& layout, const std::string& digest
 }
 
 util::Status unpack_once(const oci::ImageLayout& layout, const std::vector<oci::LayerRef>& layers,
-                         const fs::path& target) {
+                         const fs::path& target, const oci::UnpackLimits& limits) {
     std::error_code ec;
     if (fs::is_directory(target, ec)) {
         // Marks it used, for prune().
@@ -61,7 +61,7 @@ util::Status unpack_once(const oci::ImageLayout& layout, const std::vector<oci::
     fs::path tmp = target.parent_path() / (".tmp-" + target.filename().string() + "-" +
                                            std::to_string(::getpid()) + "-" + std::to_string(++serial));
     fs::remove_all(tmp, ec);
-    if (auto s = oci::unpack_layers(layout, layers, tmp); !s) {
+    if (auto s = oci::unpack_layers(layout, layers, tmp, limits); !s) {
         fs::remove_all(tmp, ec);
         return s;
     }
@@ -139,7 +139,7 @@ util::Result<TaskRoot> TaskRootCache::get(const std::string& digest) {
         std::string chain;
         for (const auto& l : base) chain += l.digest + "\n";
         root.rootfs = m_cache_dir / "rootfs" / util::sha256_hex(chain);
-        if (auto s = unpack_once(*layout, base, root.rootfs); !s)
+        if (auto s = unpack_once(*layout, base, root.rootfs, m_limits); !s)
             return util::make_error("cannot unpack the base of image " + digest + ": " + s.error().message);
         root.path = root.rootfs;
     }
@@ -148,7 +148,7 @@ util::Result<TaskRoot> TaskRootCache::get(const std::string& digest) {
         std::string layer_hex = digest_hex(it->digest);
         if (layer_hex.empty()) return util::make_error("malformed layer digest \"" + it->digest + "\"");
         fs::path dir = m_cache_dir / "layers" / layer_hex;
-        if (auto s = unpack_once(*layout, {*it}, dir); !s)
+        if (auto s = unpack_once(*layout, {*it}, dir, m_limits); !s)
             return util::make_error("cannot unpack image " + digest + ": " + s.error().message);
         root.task_layers.push_back(dir / k_task_root_dir);
     }

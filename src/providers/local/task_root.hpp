@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "oci/image.hpp"
 #include "util/result.hpp"
 
 namespace hypertest::providers {
@@ -37,8 +38,10 @@ fs::path image_executable(const fs::path& rootfs, const std::string& entrypoint)
 // the project's layers, cache_dir/rootfs/<hash of the base's layer digests> for a base image.
 class TaskRootCache {
 public:
-    TaskRootCache(fs::path cache_dir, fs::path layout_dir)
-        : m_cache_dir(std::move(cache_dir)), m_layout_dir(std::move(layout_dir)) {}
+    TaskRootCache(fs::path cache_dir, fs::path layout_dir, oci::UnpackLimits limits = {})
+        : m_cache_dir(std::move(cache_dir)),
+          m_layout_dir(std::move(layout_dir)),
+          m_limits(std::move(limits)) {}
 
     // Unpacks what is not unpacked yet (each into a temp dir, then renamed, so a half-unpacked
     // one is never used); concurrent callers wait for it. The task root is the image's working
@@ -51,6 +54,7 @@ public:
 private:
     fs::path m_cache_dir;
     fs::path m_layout_dir;
+    oci::UnpackLimits m_limits;
     std::mutex m_mutex;
     std::map<std::string, TaskRoot> m_cache;
 };
