@@ -5,7 +5,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 debs=(cmake g++ make pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
   libcli11-dev libarchive-dev zlib1g-dev libcpp-httplib-dev libgtest-dev libgmock-dev
-  chromium bubblewrap passt docker-registry skopeo apache2-utils)
+  chromium bubblewrap passt docker-registry skopeo apache2-utils python3)
 
 missing=()
 for p in "${debs[@]}"; do
