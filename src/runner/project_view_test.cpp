@@ -1,6 +1,7 @@
 #include "runner/project_view.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "util/fs.hpp"
 #include "util/temp_dir.hpp"
@@ -58,6 +59,29 @@ TEST(ProjectView, LaterLayersWin) {
     EXPECT_EQ(*util::read_file(dir.path() / "view" / "package.json"), "{\"name\":\"x\"}");
     EXPECT_TRUE(fs::is_symlink(dir.path() / "view" / "node_modules" / "a"));
     EXPECT_TRUE(fs::exists(dir.path() / "view" / "specs" / "b.spec.ts"));
+}
+
+}  // namespace
+}  // namespace hypertest::runner
+
+namespace hypertest::runner {
+namespace {
+
+// On Lambda the function's user is not the image files' owner: a 0600 file of the project is
+// unreadable there. The view still comes up, with a link in its place.
+TEST(ProjectView, AFileTheFunctionCannotReadBecomesALink) {
+    if (::geteuid() == 0) GTEST_SKIP() << "root reads every file";
+    util::TempDir dir;
+    fs::path root = dir.path() / "task";
+    fs::create_directories(root / "tests");
+    ASSERT_TRUE(util::write_file_atomic(root / "tests" / "a.spec.ts", "spec"));
+    ASSERT_TRUE(util::write_file_atomic(root / "secret.txt", "x"));
+    fs::permissions(root / "secret.txt", fs::perms::none);
+    auto stats = make_project_view({root}, dir.path() / "view");
+    fs::permissions(root / "secret.txt", fs::perms::owner_read | fs::perms::owner_write);
+    ASSERT_TRUE(stats) << stats.error().message;
+    EXPECT_TRUE(fs::is_symlink(dir.path() / "view" / "secret.txt"));
+    EXPECT_EQ(*util::read_file(dir.path() / "view" / "tests" / "a.spec.ts"), "spec");
 }
 
 }  // namespace
