@@ -142,8 +142,10 @@ export class Emulator {
       const guess = auth && SIGNED_SERVICES.has(auth.service) ? auth.service : 's3';
       return send_error(res, PROTOCOL_OF_SERVICE[guess], 413, 'RequestEntityTooLargeException', 'request body too large');
     }
-    const service = SSO_PATHS.test(url_path) ? 'sso'
-      : auth && SIGNED_SERVICES.has(auth.service) ? auth.service : this.guess_service(req, url_path, body, raw_query);
+    // A request signed for an emulated service is that service's, whatever its path (an S3 key
+    // may be "logout"); the SSO portal's requests carry a bearer token, not a signature.
+    const service = auth && SIGNED_SERVICES.has(auth.service) ? auth.service
+      : SSO_PATHS.test(url_path) ? 'sso' : this.guess_service(req, url_path, body, raw_query);
     const protocol = PROTOCOL_OF_SERVICE[service];
     const operation = this.operation(service, req, url_path, query, body);
     const entry = { method: req.method, path: req.url, service, operation, accessKeyId: auth?.accessKeyId ?? null,

@@ -151,6 +151,7 @@ test('SSO GetRoleCredentials: unsigned, bearer token from the admin API, expirat
   assert.equal(missing.headers.get('x-amzn-errortype'), 'UnauthorizedException');
   const entries = await await_request_log(`${dir}/state`, (all) => all.filter((e) => e.service === 'sso').length >= 7);
   const sso_entries = entries.filter((e) => e.service === 'sso');
+  assert.ok(sso_entries.length >= 7, `${sso_entries.length} SSO requests logged`);
   assert.ok(sso_entries.every((e) => e.operation === 'GetRoleCredentials' && e.signatureOk === null && e.signed === false));
 });
 

@@ -1,12 +1,10 @@
 // (c) Fault knobs: throttling (429 + Reason), 5xx, dropped connections, injected function errors,
 // and the reserved-concurrency limit of a real running function.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { GetFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { payload_json, push_runtime_image, read_request_log, sdk_config, signed_fetch, start_emulator, start_registry,
-  temp_dir } from './helpers.js';
+import { payload_json, push_runtime_image, read_request_log, sdk_config, signed_fetch, start_stack, stop_stack } from './helpers.js';
 
 const PASSWORD = 'faults-pw';
 let dir;
@@ -15,19 +13,14 @@ let emu;
 let lambda;
 
 before(async () => {
-  dir = temp_dir('aws-emulator-faults-');
-  registry = await start_registry(`${dir}/registry`, PASSWORD);
-  emu = await start_emulator(`${dir}/state`, registry.host, ['--registry-password', PASSWORD, '--bucket', 'b']);
-  fs.mkdirSync(`${dir}/work`);
+  ({ dir, registry, emu } = await start_stack('aws-emulator-faults-', PASSWORD, ['--bucket', 'b']));
   const digest = await push_runtime_image(registry, `${dir}/work`, 'suite', 'v1');
   await emu.admin('POST', 'functions', { name: 'one', timeout: 10, reservedConcurrency: 1, imageUri: `${registry.host}/suite@${digest}` });
   lambda = new LambdaClient(sdk_config(emu.url));
 });
 
 after(async () => {
-  await emu?.stop();
-  await registry?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await stop_stack({ dir, registry, emu });
 });
 
 test('throttleRate answers 429 TooManyRequestsException with the Reason, up to maxFaults', async () => {

@@ -99,6 +99,28 @@ export async function start_emulator(state, registry_host, extra = []) {
     admin: (method, p, body) => admin(url, method, p, body) };
 }
 
+// A temp dir holding a registry (htpasswd user AWS, `password`), an emulator on it and work/ for
+// building images; what started is stopped again when a later step fails.
+export async function start_stack(prefix, password, emulator_args = []) {
+  const stack = { dir: temp_dir(prefix) };
+  try {
+    stack.registry = await start_registry(`${stack.dir}/registry`, password);
+    stack.emu = await start_emulator(`${stack.dir}/state`, stack.registry.host,
+      ['--registry-password', password, ...emulator_args]);
+    fs.mkdirSync(`${stack.dir}/work`);
+    return stack;
+  } catch (e) {
+    await stop_stack(stack);
+    throw e;
+  }
+}
+
+export async function stop_stack({ dir, registry, emu } = {}) {
+  await emu?.stop();
+  await registry?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 export async function admin(url, method, p, body) {
   const res = await fetch(`${url}/_emulator/${p}`, { method, headers: { 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body) });

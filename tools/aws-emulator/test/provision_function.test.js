@@ -4,15 +4,13 @@
 // returns: EntityAlreadyExists, NoSuchEntity, DeleteConflict, MalformedPolicyDocument, the
 // PassRole check, ResourceConflictException, ResourceNotFoundException.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, EntityAlreadyExistsException, GetRoleCommand,
   GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateFunctionCommand, DeleteFunctionCommand, GetFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand,
   LambdaClient, ResourceConflictException, ResourceNotFoundException, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2 } from '@aws-sdk/client-lambda';
-import { ACCESS_KEY, await_request_log, payload_json, push_runtime_image, sdk_config, sleep, start_emulator, start_registry,
-  temp_dir } from './helpers.js';
+import { ACCESS_KEY, await_request_log, payload_json, push_runtime_image, sdk_config, sleep, start_stack, stop_stack } from './helpers.js';
 
 const PASSWORD = 'function-pw';
 const ACCOUNT = '123456789012';
@@ -30,10 +28,7 @@ const BUCKET_POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [
   { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::ht-runs' }] });
 
 before(async () => {
-  dir = temp_dir('aws-emulator-function-');
-  registry = await start_registry(`${dir}/registry`, PASSWORD);
-  emu = await start_emulator(`${dir}/state`, registry.host, ['--registry-password', PASSWORD, '--empty-account']);
-  fs.mkdirSync(`${dir}/work`);
+  ({ dir, registry, emu } = await start_stack('aws-emulator-function-', PASSWORD, ['--empty-account']));
   const digest = await push_runtime_image(registry, `${dir}/work`, 'hypertest', 'v1');
   image_uri = `${registry.host}/hypertest@${digest}`;
   iam = new IAMClient(sdk_config(emu.url));
@@ -41,9 +36,7 @@ before(async () => {
 });
 
 after(async () => {
-  await emu?.stop();
-  await registry?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await stop_stack({ dir, registry, emu });
 });
 
 test('IAM: CreateRole, EntityAlreadyExists (names are case-insensitive), GetRole, NoSuchEntity, MalformedPolicyDocument', async () => {

@@ -1,15 +1,14 @@
 // (a) The official, pinned AWS SDK v3 clients work against the emulator unchanged (endpoint
 // override + credentials): Lambda, ECR, S3, STS. Every request they sent passed the signature check.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { GetAccountSettingsCommand, GetFunctionCommand, InvokeCommand, LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand,
+import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand,
   S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { alive, decode_log, payload_json, push_runtime_image, read_request_log, sdk_config, sleep, start_emulator,
-  start_registry, temp_dir } from './helpers.js';
+import { alive, decode_log, payload_json, push_runtime_image, read_request_log, sdk_config, sleep, start_stack,
+  stop_stack } from './helpers.js';
 
 const PASSWORD = 'registry-secret-1';
 let dir;
@@ -19,19 +18,14 @@ let digest_v1;
 let digest_v2;
 
 before(async () => {
-  dir = temp_dir('aws-emulator-sdk-');
-  registry = await start_registry(`${dir}/registry`, PASSWORD);
-  emu = await start_emulator(`${dir}/state`, registry.host, ['--registry-password', PASSWORD, '--bucket', 'results']);
-  fs.mkdirSync(`${dir}/work`);
+  ({ dir, registry, emu } = await start_stack('aws-emulator-sdk-', PASSWORD, ['--bucket', 'results']));
   digest_v1 = await push_runtime_image(registry, `${dir}/work`, 'hypertest/suite', 'v1');
   digest_v2 = await push_runtime_image(registry, `${dir}/work`, 'hypertest/suite', 'v2');
   await emu.admin('POST', 'functions', { name: 'runner', timeout: 30, memory: 512, reservedConcurrency: 4 });
 });
 
 after(async () => {
-  await emu?.stop();
-  await registry?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await stop_stack({ dir, registry, emu });
 });
 
 async function wait_updated(lambda, name) {
@@ -83,6 +77,10 @@ test('S3 PutObject, GetObject, ListObjectsV2 and a multipart upload', async () =
   assert.equal(page1.IsTruncated, true);
   const page2 = await s3.send(new ListObjectsV2Command({ Bucket: 'results', MaxKeys: 2, ContinuationToken: page1.NextContinuationToken }));
   assert.deepEqual([...page1.Contents, ...page2.Contents].map((c) => c.Key).sort(), ['other/c.json', 'run 1/a+b.json', 'run 1/b.json']);
+
+  // A bucket named like an SSO portal path is still S3's: the signature decides the service.
+  await s3.send(new CreateBucketCommand({ Bucket: 'logout' }));
+  await s3.send(new HeadBucketCommand({ Bucket: 'logout' }));
 
   const big = Buffer.alloc(5 * 1024 * 1024 + 10, 7);
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'results', Key: 'big.bin' }));

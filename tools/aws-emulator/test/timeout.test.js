@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { alive, build_layer, decode_log, payload_json, push_image, push_runtime_image, sdk_config, start_emulator,
-  start_registry, temp_dir } from './helpers.js';
+import { alive, build_layer, decode_log, payload_json, push_image, push_runtime_image, sdk_config, start_stack,
+  stop_stack } from './helpers.js';
 
 const PASSWORD = 'timeout-pw';
 let dir;
@@ -15,18 +15,13 @@ let lambda;
 let image;
 
 before(async () => {
-  dir = temp_dir('aws-emulator-timeout-');
-  registry = await start_registry(`${dir}/registry`, PASSWORD);
-  emu = await start_emulator(`${dir}/state`, registry.host, ['--registry-password', PASSWORD]);
-  fs.mkdirSync(`${dir}/work`);
+  ({ dir, registry, emu } = await start_stack('aws-emulator-timeout-', PASSWORD));
   image = `${registry.host}/suite@${await push_runtime_image(registry, `${dir}/work`, 'suite', 'v1')}`;
   lambda = new LambdaClient(sdk_config(emu.url));
 });
 
 after(async () => {
-  await emu?.stop();
-  await registry?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await stop_stack({ dir, registry, emu });
 });
 
 const invoke = (name, event) => lambda.send(new InvokeCommand({ FunctionName: name, LogType: 'Tail', Payload: JSON.stringify(event) }));
