@@ -142,19 +142,11 @@ Config config_from_json(const Json& j, const fs::path& file) {
             return !rel.empty() && *rel.begin() != "..";
         };
         fs::path project = fs::absolute(c.project_dir, ec).lexically_normal();
-        if (c.html_report_dir.empty() || out == out.root_path() || inside(cwd, out) ||
-            inside(project, out)) {
+        if (out == out.root_path() || inside(cwd, out) || inside(project, out)) {
             throw Fatal("\"htmlReportDir\"" + where(file) + " is \"" + c.html_report_dir +
                         "\", which would put the report over the project or the working directory "
                         "(its folder is emptied and rewritten): name a folder of its own, e.g. "
                         "\"hypertest-report\"");
-        }
-        // An existing folder that holds something other than a report is the user's own.
-        if (fs::is_directory(out, ec) && !fs::is_empty(out, ec) && !fs::exists(out / "index.html", ec) &&
-            !fs::is_directory(out / "data", ec)) {
-            throw Fatal("\"htmlReportDir\"" + where(file) + " is \"" + c.html_report_dir + "\", an existing folder (" +
-                        out.string() + ") that is not an HTML report; hypertest empties that folder on every run, so "
-                        "name a folder of its own, e.g. \"hypertest-report\", or delete this one first");
         }
     }
     c.drift_policy = get_string(j, "driftDetectionPolicy", "", c.drift_policy, file);

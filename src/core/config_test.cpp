@@ -185,22 +185,12 @@ TEST(Config, RefusesAReportFolderOverTheProject) {
         Json j = {{"testRunner", {{"name", "playwright"}}}, {"htmlReportDir", dir}};
         std::string e = error_of(j);
         EXPECT_NE(e.find("htmlReportDir"), std::string::npos) << dir << ": " << e;
+        if (!dir.empty()) {
+            EXPECT_NE(e.find("over the project"), std::string::npos) << dir << ": " << e;
+        }
     }
     Json ok = {{"testRunner", {{"name", "playwright"}}}, {"htmlReportDir", "reports/html"}};
     EXPECT_EQ(error_of(ok), "");
-}
-
-TEST(Config, RefusesAnExistingFolderThatIsNotAReport) {
-    fs::path d = fs::temp_directory_path() / ("ht-report-" + std::to_string(::getpid()));
-    fs::create_directories(d / "tests");
-    std::ofstream(d / "tests" / "a.spec.ts") << "test";
-    Json mine = {{"testRunner", {{"name", "playwright"}}}, {"htmlReportDir", (d / "tests").string()}};
-    EXPECT_NE(error_of(mine).find("not an HTML report"), std::string::npos) << error_of(mine);
-    fs::create_directories(d / "report");
-    std::ofstream(d / "report" / "index.html") << "<html>";
-    Json report = {{"testRunner", {{"name", "playwright"}}}, {"htmlReportDir", (d / "report").string()}};
-    EXPECT_EQ(error_of(report), "");
-    fs::remove_all(d);
 }
 
 TEST(Config, FunctionNameIsAPlainName) {

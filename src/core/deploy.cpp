@@ -222,8 +222,7 @@ BuiltImage build_layers(Session& s, oci::ImageLayout& layout) {
     BuiltImage img;
     auto rules = oci::project_ignore_rules(s.config.project_dir.string());
     if (!rules) throw Fatal(rules.error().message);
-    std::vector<std::string> secrets;
-    oci::LayerFilter filter{inputs->skip, &*rules, &secrets};
+    oci::LayerFilter filter{inputs->skip, &*rules, &img.left_out_secrets};
     auto deps = oci::build_layer(s.config.project_dir, without(inputs->dependencies, drop), layout,
                                  cache / (s.config.function_name + ".dependencies.json"),
                                  k_task_root_prefix, filter);
@@ -232,12 +231,6 @@ BuiltImage build_layers(Session& s, oci::ImageLayout& layout) {
                                   cache / (s.config.function_name + ".tests.json"),
                                   k_task_root_prefix, filter);
     if (!tests) throw Fatal("cannot build the test layer: " + tests.error().message);
-    if (!secrets.empty()) {
-        std::vector<std::string> shown(secrets.begin(), secrets.begin() + std::min<std::size_t>(secrets.size(), 5));
-        s.reporter->info("left out of the image as likely secrets: " + util::join(shown, ", ") +
-                         (secrets.size() > shown.size() ? " and " + std::to_string(secrets.size() - shown.size()) + " more" : "") +
-                         " (a line \"!<path>\" in .hypertestignore puts one back)");
-    }
     img.layers = {*deps, *tests};
     img.inputs_hash = "sha256:" + util::sha256_hex(deps->digest + "\n" + tests->digest);
     return img;
@@ -289,6 +282,12 @@ Manifest deploy(Session& s, bool skip_if_current) {
         return m;
     }
     BuiltImage img = timed_step(s, "build", [&] { return build_image(s); });
+    if (const auto& left = img.left_out_secrets; !left.empty()) {
+        std::vector<std::string> shown(left.begin(), left.begin() + std::min<std::size_t>(left.size(), 5));
+        s.reporter->info("left out of the image as likely secrets: " + util::join(shown, ", ") +
+                         (left.size() > shown.size() ? " and " + std::to_string(left.size() - shown.size()) + " more" : "") +
+                         " (a line \"!<path>\" in .hypertestignore puts one back)");
+    }
     // Before the skip check: a function already on this image still needs it in the registry
     // (e.g. when the registry was configured after the last deploy). Unchanged: HEADs only.
     publish_image(s, img.image_digest);

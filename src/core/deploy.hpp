@@ -40,6 +40,8 @@ struct BuiltImage {
     std::string image_digest;
     std::string inputs_hash;
     std::string base_digest;  // empty without a base image
+    // Project files the ignore rules' defaults left out (likely secrets), for the user to see.
+    std::vector<std::string> left_out_secrets;
 };
 
 // Builds (or reuses from cache) the layers and image for the project as it is now: on the

@@ -45,7 +45,7 @@ class Dispatcher {
 public:
     Dispatcher(Session& s, const DispatchInput& in, std::map<std::string, TestResult>& results)
         : m_s(s), m_in(in), m_results(results), m_fn(s.provider->functions()),
-          m_random(std::random_device{}()), m_target(std::max(1, in.concurrency)) {
+          m_key_prefix(in.run_id + "/"), m_random(std::random_device{}()), m_target(std::max(1, in.concurrency)) {
         m_stats.lowest_target = m_target;
         for (const auto& b : in.batches) {
             m_queue.push_back(Work{b, 1});
@@ -333,8 +333,7 @@ private:
 
     // Keys come from inside the function: only the run's own, plain ones are followed.
     bool acceptable_key(const std::string& key, const char* what) {
-        std::string prefix = m_s.provider->storage().location().prefix + m_in.run_id + "/";
-        std::string why = plugins::answer_key_problem(key, prefix);
+        std::string why = plugins::answer_key_problem(key, m_key_prefix);
         if (why.empty()) return true;
         m_s.reporter->warn(std::string("ignoring ") + what + " key \"" + util::truncate_utf8(key, 200) +
                            "\" from the function: " + why);
@@ -383,6 +382,7 @@ private:
     const DispatchInput& m_in;
     std::map<std::string, TestResult>& m_results;
     providers::Functions& m_fn;
+    const std::string m_key_prefix;  // of every storage key an answer may name: "<runId>/"
     std::deque<Work> m_queue;
     std::map<providers::CallId, Call> m_calls;         // started, not ended
     std::multimap<Clock::time_point, Call> m_backoff;  // waiting to be retried
@@ -394,8 +394,8 @@ private:
     providers::CallId m_next_call = 0;
     int m_next_invocation = 0;
     int m_failed = 0;
-    bool m_stopping = false;  // Ctrl-C
-    bool m_halted = false;    // --max-failures reached
+    bool m_stopping = false;  // Ctrl-C, or a suite that cannot start (m_stats.suite_error)
+    bool m_halted = false;    // maxFailures reached
     DispatchStats m_stats;
 };
 

@@ -182,6 +182,27 @@ TEST_F(DispatchTest, OutcomeForAnUnknownTestIsIgnored) {
     expect_one_final_status_each(st);
 }
 
+// Keys and statuses come from inside the function, where tests run.
+TEST_F(DispatchTest, ForgedKeysAndStatusesFromAnAnswerAreDropped) {
+    batches({{tc("a")}});
+    provider->fns.script = [](const InvocationEvent&, int) -> Answer {
+        plugins::InvocationResult r;
+        auto o = outcome("a", "failed");
+        o.framework_status = "<injected-element/>";
+        o.artifact_keys = {"run-1/a/attempt-1/trace.zip", "../../../../etc/passwd", "run-2/a/x", "run-1/../x"};
+        r.outcomes = {o};
+        r.blob_report_key = "run-1/../../etc/shadow";
+        InvokeResponse resp;
+        resp.payload = plugins::to_json(r);
+        return resp;
+    };
+    auto st = go();
+    EXPECT_EQ(results["a"].artifacts, (std::vector<std::string>{"mem://run-1/a/attempt-1/trace.zip"}));
+    EXPECT_EQ(results["a"].framework_status, "");
+    EXPECT_TRUE(st.blob_report_keys.empty());
+    EXPECT_NE(output().find("ignoring artifact key \"../../../../etc/passwd\""), std::string::npos) << output();
+}
+
 TEST_F(DispatchTest, RetriesRunFailedTestsInFreshInvocationsAndMarkFlaky) {
     in.retries = 2;
     batches({{tc("flaky", 0), tc("broken", 1), tc("fine", 2)}});

@@ -8,8 +8,8 @@
 namespace hypertest::oci {
 namespace {
 
-bool part_matches(const std::string& pattern, std::string_view name) {
-    return ::fnmatch(pattern.c_str(), std::string(name).c_str(), 0) == 0;
+bool part_matches(const std::string& pattern, const std::string& name) {
+    return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
 }
 
 // Pattern parts against path parts; "**" stands for any number of parts, none included.
@@ -30,7 +30,7 @@ const std::vector<std::string>& IgnoreRules::default_patterns() {
     static const std::vector<std::string> patterns = {
         ".env", ".env.*", "*.key", "*-key.pem", "*_key.pem", "key.pem", "privkey*.pem",
         "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "*.p12", "*.pfx", ".npmrc", ".netrc",
-        ".aws/", ".ssh/", ".docker/config.json", ".git-credentials"};
+        ".aws/", ".ssh/", "**/.docker/config.json", ".git-credentials"};
     return patterns;
 }
 
@@ -57,7 +57,6 @@ void IgnoreRules::add_lines(std::string_view text, bool is_default) {
         if (line.empty()) continue;
         for (auto& part : util::split(line, '/'))
             if (!part.empty()) r.parts.push_back(part);
-        if (!r.anchored && r.parts.size() != 1) continue;
         m_rules.push_back(std::move(r));
     }
 }
@@ -84,7 +83,7 @@ util::Result<IgnoreRules> project_ignore_rules(const std::string& project_dir) {
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) return rules;
     auto text = util::read_file(file);
-    if (!text) return util::make_error("cannot read " + file.string() + ": " + text.error().message);
+    if (!text) return text.error();
     rules.add_lines(*text);
     return rules;
 }

@@ -24,7 +24,6 @@ public:
     enum class Verdict { kept, ignored_by_default, ignored };
     // rel: '/'-separated, relative to the project root.
     Verdict check(std::string_view rel, bool is_dir) const;
-    bool empty() const { return m_rules.empty(); }
 
 private:
     struct Rule {

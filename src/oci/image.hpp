@@ -110,7 +110,7 @@ util::Result<WrittenImage> write_image(ImageLayout& layout, const ImageSpec& spe
 // Bounds on what one unpack call may write: images come from registries hypertest does not
 // control. Defaults suit Lambda, whose images unpack to at most 10 GB.
 struct UnpackLimits {
-    std::int64_t max_bytes = std::int64_t{10} << 30;  // file contents, all layers together
+    std::int64_t max_bytes = std::int64_t{10} << 30;  // file contents, all layers of one call
     std::int64_t max_entries = 2'000'000;             // files, directories and links
     std::int64_t max_file_bytes = std::int64_t{4} << 30;
     // Names the settings in error messages, e.g. "cloudProvider.unpackLimits.".

@@ -113,6 +113,11 @@ std::string RegistryClient::resolve_location(const std::string& location) const 
     return base_url() + (util::starts_with(location, "/") ? "" : "/") + location;
 }
 
+// Credentials travel over HTTPS, or in the clear only to this very registry on this machine.
+bool RegistryClient::credentials_safe_for(const std::string& url) const {
+    return util::starts_with(url, "https://") || (detail::url_host(url) == m_host && is_loopback_host(m_host));
+}
+
 void RegistryClient::add_auth(Call& call) {
     detail::remove_header(call.request, "Authorization");
     if (m_bearer) {
@@ -190,7 +195,7 @@ util::Status RegistryClient::authenticate(const Call& call, const util::HttpResp
             return util::make_error("registry " + m_host + " requires credentials (" + call.what +
                                     ": 401 " + error_text(resp) + ")" + hint);
         }
-        if (!util::starts_with(base_url(), "https://") && !is_loopback_host(m_host)) {
+        if (!credentials_safe_for(base_url())) {
             return util::make_error("registry " + m_host +
                                     " asks for credentials over plain HTTP, where anyone on the "
                                     "way could read them; hypertest sends them only over HTTPS "
@@ -220,17 +225,14 @@ util::Status RegistryClient::authenticate(const Call& call, const util::HttpResp
     Call token_call;
     token_call.request.url = url + util::join(query, "&");
     token_call.what = "GET token from " + detail::url_host(challenge->param("realm"));
-    // The token protocol hands the registry's credentials to the realm. Only over HTTPS, or to
-    // the very registry on this machine: a realm elsewhere over plain HTTP gets an anonymous
-    // request.
+    // The token protocol hands the registry's credentials to the realm; one they are not safe
+    // for gets an anonymous request.
     const std::string& realm = challenge->param("realm");
-    bool realm_trusted = util::starts_with(realm, "https://") ||
-                         (detail::url_host(realm) == m_host && is_loopback_host(m_host));
-    bool withheld = !m_options.credentials.empty() && !realm_trusted;
+    bool withheld = !m_options.credentials.empty() && !credentials_safe_for(realm);
     if (withheld)
         util::log_warn("registry " + m_host + ": not sending credentials to the token service " +
-                       realm + " (plain HTTP on another host)");
-    if (!m_options.credentials.empty() && realm_trusted) {
+                       realm + " (plain HTTP)");
+    if (!m_options.credentials.empty() && !withheld) {
         token_call.request.headers.emplace_back(
             "Authorization",
             basic_authorization(m_options.credentials.username, m_options.credentials.password));
@@ -241,7 +243,7 @@ util::Status RegistryClient::authenticate(const Call& call, const util::HttpResp
         return util::make_error(
             "the token service of " + m_host + " refused " +
             (m_options.credentials.empty() || withheld ? "anonymous access" : "the credentials") +
-            (withheld ? " (the credentials were withheld: the token service is plain HTTP on another host)" : "") +
+            (withheld ? " (the credentials were withheld: the token service is plain HTTP)" : "") +
             " (HTTP " +
             std::to_string(token_resp->status) + " " + error_text(*token_resp) + ")" + hint);
     }

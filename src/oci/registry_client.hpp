@@ -101,6 +101,7 @@ private:
     util::Result<util::HttpResponse> send_with_retries(Call& call);
     util::Status authenticate(const Call& call, const util::HttpResponse& challenge_response);
     void add_auth(Call& call);
+    bool credentials_safe_for(const std::string& url) const;
     util::Error http_error(const Call& call, const util::HttpResponse& resp) const;
     std::string resolve_location(const std::string& location) const;
     util::Status upload(const std::string& repository, std::string location,

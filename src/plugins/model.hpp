@@ -116,8 +116,8 @@ struct InvocationResult {
 Json to_json(const InvocationResult& r);
 util::Result<InvocationResult> invocation_result_from_json(const Json& j);
 // Why a storage key from a function's answer is not acceptable, or "" when it is: it must
-// start with `prefix` (the storage prefix and the run id, "<prefix><runId>/") and be a plain
-// relative key (no "." or ".." parts, no empty ones, no backslash or control characters).
+// start with `prefix` (the run's, "<runId>/") and be a plain relative key (no "." or ".."
+// parts, no empty ones, no backslash or control characters).
 std::string answer_key_problem(std::string_view key, std::string_view prefix);
 
 }  // namespace hypertest::plugins

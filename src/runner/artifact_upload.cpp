@@ -1,8 +1,5 @@
 #include "runner/artifact_upload.hpp"
 
-#include <unistd.h>
-
-#include <atomic>
 #include <set>
 #include <system_error>
 
@@ -10,6 +7,7 @@
 #include "aws/endpoints.hpp"
 #include "aws/s3_client.hpp"
 #include "util/fs.hpp"
+#include "util/nofollow.hpp"
 
 namespace hypertest::runner {
 namespace {
@@ -18,25 +16,9 @@ class LocalSink : public ArtifactSink {
 public:
     LocalSink(fs::path root, std::string prefix) : m_root(std::move(root)), m_prefix(std::move(prefix)) {}
 
+    // The storage folder is writable by every test of the sandbox: no link in it is followed.
     util::Status put_file(const std::string& key, const fs::path& file) override {
-        for (const auto& part : fs::path(m_prefix + key)) {
-            if (part == "..") return util::make_error("refusing storage key with '..': " + key);
-        }
-        fs::path dest = m_root / fs::path(m_prefix + key).relative_path();
-        if (auto s = util::ensure_dir(dest.parent_path()); !s) return s;
-        static std::atomic<unsigned> counter{0};
-        fs::path tmp = dest;
-        tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-        std::error_code ec;
-        fs::copy_file(file, tmp, fs::copy_options::overwrite_existing, ec);
-        if (!ec) fs::rename(tmp, dest, ec);
-        if (ec) {
-            std::error_code ignore;
-            fs::remove(tmp, ignore);
-            return util::make_error("cannot copy " + file.string() + " to " + dest.string() +
-                                    ": " + ec.message());
-        }
-        return util::ok_status();
+        return util::copy_below(m_root, m_prefix + key, file);
     }
 
 private:

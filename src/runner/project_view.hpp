@@ -24,8 +24,9 @@ struct ProjectViewStats {
 // regular files copied and symlinks copied as symlinks, except that the entries of every
 // `node_modules` directory become symlinks to the originals (large, and read as packages; the
 // directory itself is real, so tools can add their caches to it). Node resolves the symlinked
-// packages to their real paths, so every module is loaded once. Fails on the first entry that
-// cannot be recreated; device files, sockets and FIFOs are skipped.
+// packages to their real paths, so every module is loaded once. A file this process may not
+// read becomes a link too (a test that reads it gets the permission error). Fails on the first
+// entry that cannot be recreated; device files, sockets and FIFOs are skipped.
 util::Result<ProjectViewStats> make_project_view(const std::vector<fs::path>& layers,
                                                  const fs::path& target);
 

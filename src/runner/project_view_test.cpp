@@ -25,8 +25,9 @@ TEST(ProjectView, CopiesFilesAndLinksPackages) {
     EXPECT_EQ(stats->files_copied, 1u);
     EXPECT_FALSE(fs::is_symlink(view / "tests" / "a.spec.ts"));
     EXPECT_EQ(*util::read_file(view / "tests" / "a.spec.ts"), "spec");
-    // The copy is writable, a new directory can be made where the suite builds, and the
-    // original stays as it was.
+    // The copy is writable (its mode says so, which matters to a non-root user), a new
+    // directory can be made where the suite builds, and the original stays as it was.
+    EXPECT_NE(fs::status(view / "tests" / "a.spec.ts").permissions() & fs::perms::owner_write, fs::perms::none);
     ASSERT_TRUE(util::write_file_atomic(view / "tests" / "a.spec.ts", "changed"));
     fs::create_directories(view / "tests" / "fixtures" / "dist");
     EXPECT_EQ(*util::read_file(root / "tests" / "a.spec.ts"), "spec");

@@ -14,7 +14,9 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
     auto* sink = static_cast<BodySink*>(user);
     sink->received += static_cast<std::int64_t>(size * n);
     bool to_file = sink->to_file();
-    std::int64_t limit = sink->limit > 0 ? sink->limit : to_file ? 0 : k_max_memory_body;
+    // The caller's bound is for the answer it asked for; redirects and error documents on the
+    // way have their own size, bounded like any body kept in memory.
+    std::int64_t limit = sink->limit > 0 && sink->success() ? sink->limit : to_file ? 0 : k_max_memory_body;
     if (limit > 0 && sink->received > limit) {
         sink->limit_error = "the answer is larger than " + std::to_string(limit) + " bytes";
         return 0;  // aborts the transfer
@@ -85,12 +87,16 @@ void global_init() {
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+bool BodySink::success() const {
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    return status >= 200 && status < 300;
+}
+
 bool BodySink::to_file() {
     if (!decided) {
         decided = true;
-        long status = 0;
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-        if (file_path && !file_path->empty() && status >= 200 && status < 300) {
+        if (file_path && !file_path->empty() && success()) {
             file = std::fopen(file_path->c_str(), "wb");
             if (!file)
                 file_error = "cannot write " + file_path->string() + ": " + std::strerror(errno);

@@ -29,6 +29,7 @@ struct BodySink {
 
     // True when the body goes to the file (or writing it failed); decided at the first byte.
     bool to_file();
+    bool success() const;  // the current response's status is 2xx
     BodySink() = default;
     BodySink(const BodySink&) = delete;
     BodySink& operator=(const BodySink&) = delete;

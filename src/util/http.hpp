@@ -29,8 +29,9 @@ struct HttpRequest {
     // When set, a 2xx response body is streamed into this file (created or truncated) instead
     // of HttpResponse::body; other statuses still fill body (error documents are small).
     std::filesystem::path response_file{};
-    // The most response body bytes accepted; more fails the request (not retryable). 0: the
-    // default, k_max_memory_body for a body kept in memory and no limit for response_file.
+    // The most bytes accepted in a 2xx response body; more fails the request (not retryable).
+    // 0: k_max_memory_body for a body kept in memory, no limit for response_file. Other
+    // statuses' bodies (redirects, errors) are always bounded by k_max_memory_body.
     std::int64_t max_response_bytes = 0;
 };
 

@@ -17,6 +17,8 @@
 #include <set>
 #include <thread>
 
+#include "util/temp_dir.hpp"
+
 namespace hypertest::util {
 namespace {
 
@@ -390,8 +392,19 @@ TEST(HttpBodyLimit, AnEndlessBodyStopsAtTheBound) {
                                              return sink.write(block.data(), block.size());
                                          });
     });
+    server.routes().Get("/moved", [](const httplib::Request&, httplib::Response& res) {
+        res.status = 307;
+        res.set_header("Location", "/elsewhere");
+        res.set_content(std::string(4096, 'm'), "text/html");
+    });
     server.start();
     auto client = make_curl_http_client();
+    // The bound is the wanted answer's: a redirect's page on the way is not held against it.
+    auto small = request("GET", server.url() + "/moved");
+    small.max_response_bytes = 32;
+    auto moved = client->send(small);
+    ASSERT_TRUE(moved) << moved.error().message;
+    EXPECT_EQ(moved->status, 307);
     auto req = request("GET", server.url() + "/endless");
     req.max_response_bytes = 1 << 20;
     auto got = client->send(req);
@@ -399,13 +412,12 @@ TEST(HttpBodyLimit, AnEndlessBodyStopsAtTheBound) {
     EXPECT_NE(got.error().message.find("larger than 1048576 bytes"), std::string::npos)
         << got.error().message;
     EXPECT_FALSE(got.error().retryable);
-    auto file = std::filesystem::temp_directory_path() / ("ht-endless-" + std::to_string(::getpid()));
-    req.response_file = file;
+    TempDir dir;
+    req.response_file = dir.path() / "endless";
     got = client->send(req);
     ASSERT_FALSE(got);
     std::error_code ec;
-    EXPECT_LE(std::filesystem::file_size(file, ec), std::uintmax_t{1} << 20);
-    std::filesystem::remove(file, ec);
+    EXPECT_LE(std::filesystem::file_size(req.response_file, ec), std::uintmax_t{1} << 20);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ using Json = nlohmann::json;
 inline constexpr std::size_t k_json_max_depth = 256;
 
 // Never throws: a parse failure comes back as an Error naming `what` and the position. Arrays
-// and objects nested max_depth deep or more are refused.
+// and objects nested more than max_depth deep are refused.
 Result<Json> parse_json(std::string_view text, std::string_view what,
                         std::size_t max_depth = k_json_max_depth);
 // Reads a field if present and of the right type; otherwise returns fallback.

@@ -33,11 +33,15 @@ private:
     int m_fd;
 };
 
+// Temp names of concurrent writers differ, whatever they write.
+std::atomic<unsigned> g_serial{0};
+
 Error errno_error(const std::string& what, const fs::path& root, std::string_view rel) {
     int e = errno;
     std::string path = (root / std::string(rel)).string();
     if (e == ELOOP || e == ENOTDIR)
-        return make_error("refusing to follow the symbolic link at or above " + path + ": " + what);
+        return make_error("refusing to follow the symbolic link (or go through the file) at or above " + path +
+                          ": " + what);
     return make_error("cannot " + what + " " + path + ": " + std::strerror(e));
 }
 
@@ -87,9 +91,8 @@ Status write_via_temp(const fs::path& root, std::string_view rel, WriteFn&& writ
     if (!parts) return parts.error();
     auto dir = open_parent(root, rel, *parts, true);
     if (!dir) return dir.error();
-    static std::atomic<unsigned> serial{0};
     std::string tmp = "." + parts->back() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                      std::to_string(++serial);
+                      std::to_string(++g_serial);
     Fd out(::openat(dir->get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (out.get() < 0) return errno_error("create", root, rel);
     if (auto s = write_all(out.get()); !s) {
@@ -151,9 +154,11 @@ Result<std::optional<std::string>> read_below(const fs::path& root, std::string_
     struct stat st {};
     if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode))
         return make_error("cannot read " + (root / std::string(rel)).string() + ": not a regular file");
-    if (st.st_size > max_bytes)
+    auto too_large = [&] {
         return make_error("cannot read " + (root / std::string(rel)).string() + ": larger than " +
                           std::to_string(max_bytes) + " bytes");
+    };
+    if (st.st_size > max_bytes) return too_large();
     std::string out;
     std::vector<char> buf(1 << 16);
     while (true) {
@@ -162,9 +167,7 @@ Result<std::optional<std::string>> read_below(const fs::path& root, std::string_
         if (n < 0) return errno_error("read", root, rel);
         if (n == 0) break;
         out.append(buf.data(), static_cast<std::size_t>(n));
-        if (static_cast<std::int64_t>(out.size()) > max_bytes)
-            return make_error("cannot read " + (root / std::string(rel)).string() + ": larger than " +
-                              std::to_string(max_bytes) + " bytes");
+        if (static_cast<std::int64_t>(out.size()) > max_bytes) return too_large();
     }
     return std::optional<std::string>(std::move(out));
 }

@@ -86,7 +86,8 @@ void walk_project(const fs::path& dir, const fs::path& rel, int depth, int max_d
     }
 }
 
-// Playwright's HTML reporter marks its index.html with this title.
+}  // namespace
+
 bool is_html_report(const fs::path& dir) {
     std::ifstream in(dir / "index.html", std::ios::binary);
     std::string head(4096, '\0');
@@ -94,8 +95,6 @@ bool is_html_report(const fs::path& dir) {
     head.resize(static_cast<std::size_t>(in.gcount()));
     return head.find("<title>Playwright Test Report</title>") != std::string::npos;
 }
-
-}  // namespace
 
 std::vector<std::string> config_candidates(const fs::path& project_dir) {
     std::vector<std::string> scripts = configs_in_scripts(project_dir);

@@ -35,6 +35,8 @@ std::vector<std::string> config_candidates(const fs::path& project_dir);
 // outputDir (it holds .last-run.json) or an HTML report, whatever the config names them. They
 // stay out of the image and out of drift detection.
 std::vector<std::string> output_folders(const fs::path& project_dir);
+// Playwright's HTML reporter marks its index.html with its title.
+bool is_html_report(const fs::path& dir);
 
 // Walks up from `project_dir` to node_modules/@playwright/test/cli.js. Fails with the
 // install command when it is missing.

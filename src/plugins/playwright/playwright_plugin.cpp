@@ -299,6 +299,13 @@ util::Status PlaywrightPlugin::merge_reports(const fs::path& project_dir, const 
                                              const fs::path& out_dir) {
     auto cli = locate_cli(project_dir);
     if (!cli) return cli.error();
+    // merge-reports empties its output folder first: never one that holds something else.
+    std::error_code ec;
+    if (fs::is_directory(out_dir, ec) && !fs::is_empty(out_dir, ec) && !is_html_report(out_dir)) {
+        return util::make_error(out_dir.string() + " holds files that are not a Playwright HTML report, which "
+                                "merge-reports would delete; set htmlReportDir to a folder of its own, e.g. "
+                                "\"hypertest-report\"");
+    }
     if (auto s = util::ensure_dir(out_dir); !s) return s;
     // merge-reports extracts the blobs into the directory it reads: a subdirectory of blob_dir
     // that it would not take for a blob.
@@ -312,7 +319,6 @@ util::Status PlaywrightPlugin::merge_reports(const fs::path& project_dir, const 
                     {"FORCE_COLOR", "0"}};
     spec.timeout = std::chrono::minutes(10);
     auto run = m_processes->run(spec);
-    std::error_code ec;
     fs::remove_all(combined_dir, ec);
     if (!run)
         return util::make_error("cannot run Playwright's merge-reports: " + run.error().message);

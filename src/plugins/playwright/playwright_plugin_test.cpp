@@ -185,6 +185,26 @@ TEST(PlaywrightMergeReports, RunsMergeReportsIntoTheOutputDir) {
     EXPECT_NE(failed.error().message.find("no report files found"), std::string::npos);
 }
 
+// merge-reports empties its output folder: one that holds the user's own files is left alone.
+TEST(PlaywrightMergeReports, RefusesAnOutputFolderThatIsNotAReport) {
+    TempDir project;
+    install_fake_playwright(project.path());
+    auto runner = std::make_shared<FakeProcessRunner>();
+    runner->result.exit_code = 0;
+    auto plugin = make_playwright_plugin(runner);
+    ASSERT_TRUE(util::write_file_atomic(project.path() / "tests" / "a.spec.ts", "test"));
+    auto refused = plugin->merge_reports(project.path(), project.path() / "blobs", project.path() / "tests");
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("not a Playwright HTML report"), std::string::npos);
+    EXPECT_TRUE(runner->calls.empty());
+    EXPECT_TRUE(fs::exists(project.path() / "tests" / "a.spec.ts"));
+    // An earlier report is replaced as usual.
+    ASSERT_TRUE(util::write_file_atomic(project.path() / "html" / "index.html",
+                                        "<html><title>Playwright Test Report</title>"));
+    EXPECT_TRUE(plugin->merge_reports(project.path(), project.path() / "blobs", project.path() / "html"));
+    EXPECT_EQ(runner->calls.size(), 1u);
+}
+
 // Lists, when merge-reports would start, the files of the directory it is given.
 class ListingRunner : public FakeProcessRunner {
   public:

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -29,11 +28,6 @@ std::string host_path() {
 }
 
 constexpr const char* k_socket_name = "runtime.sock";
-
-bool pasta_installed() {
-    static const bool installed = !util::find_in_path("pasta").empty();
-    return installed;
-}
 
 std::map<std::string, std::string> runtime_env(const EnvironmentSpec& spec, const std::string& api,
                                                const fs::path& private_tmp) {
@@ -165,6 +159,11 @@ pid_t sandbox_child(pid_t bwrap, std::chrono::milliseconds wait) {
 
 }  // namespace
 
+bool pasta_installed() {
+    static const bool installed = !util::find_in_path("pasta").empty();
+    return installed;
+}
+
 std::vector<std::string> runtime_argv(const EnvironmentSpec& spec, const fs::path& runtime_dir) {
     if (!spec.sandbox) return {spec.runner.string()};
     // Order matters: the private /tmp is mounted before the binds that may live below it.
@@ -182,8 +181,7 @@ std::vector<std::string> runtime_argv(const EnvironmentSpec& spec, const fs::pat
     if (!ec && util::starts_with(resolv.string(), "/run/")) bind("--ro-bind", resolv);
     if (!spec.image_root.empty()) bind("--ro-bind", spec.image_root);
     // With layers, the task root is the last of them.
-    if (std::find(spec.task_layers.begin(), spec.task_layers.end(), spec.task_root) == spec.task_layers.end())
-        bind("--ro-bind", spec.task_root);
+    if (spec.task_layers.empty()) bind("--ro-bind", spec.task_root);
     for (const auto& l : spec.task_layers) bind("--ro-bind", l);
     bind("--ro-bind", spec.runner);
     if (!spec.storage_root.empty()) {

@@ -46,6 +46,8 @@ std::vector<std::string> runtime_argv(const EnvironmentSpec& spec, const fs::pat
 
 // Whether bubblewrap can create a sandbox here; on failure, why not. Probed once per process.
 util::Status bubblewrap_status();
+// pasta (Debian's passt) gives a sandbox's own network outbound access.
+bool pasta_installed();
 
 class Environment {
 public:

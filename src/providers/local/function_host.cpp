@@ -81,6 +81,8 @@ public:
         : m_opts(std::move(o)), m_roots(m_opts.cache_dir, m_opts.image_layout_dir, m_opts.unpack_limits) {
         m_opts.concurrency = std::max(1, m_opts.concurrency);
         prune_logs(m_opts.function_dir / "logs", k_kept_logs);
+        // Made before any sandbox exists, so that it is bound read-only into every one.
+        if (!m_opts.storage_root.empty()) m_storage_ready = util::ensure_dir(m_opts.storage_root / "_hypertest");
     }
     ~FunctionHost() override { shutdown(); }
 
@@ -300,8 +302,7 @@ private:
         spec.timeout_s = m_opts.timeout_s;
         spec.memory_mb = m_opts.memory_mb;
         spec.storage_root = m_opts.storage_root;
-        // Made before any sandbox exists, so that it is bound read-only into every one.
-        if (!spec.storage_root.empty()) (void)util::ensure_dir(spec.storage_root / "_hypertest");
+        if (!m_storage_ready) return m_storage_ready.error();
         spec.extra_env = m_opts.env;
         spec.log_dir = m_opts.function_dir / "logs";
         auto sandbox = sandbox_enabled();
@@ -411,6 +412,7 @@ private:
 
     FunctionHostOptions m_opts;
     TaskRootCache m_roots;
+    util::Status m_storage_ready = util::ok_status();
     std::once_flag m_sandbox_once;
     std::mutex m_pull_mutex;
     std::string m_pulled_digest;  // in the host's layout already

@@ -20,7 +20,7 @@ struct FunctionHostOptions {
     std::string function_name = "hypertest";
     fs::path function_dir;      // state (function.json), logs/
     fs::path cache_dir;         // unpacked layers, outside the project (TaskRootCache)
-    oci::UnpackLimits unpack_limits;  // for a base image's layers, from a registry
+    oci::UnpackLimits unpack_limits;  // for every unpack of an image's layers
     fs::path image_layout_dir;  // where deploy wrote the image (or, with registry, the host's own)
     // When enabled, images are pulled by digest from this registry into image_layout_dir on
     // update() (and again when missing at invoke), so the host runs what deploy pushed.

@@ -1,5 +1,6 @@
 #include "providers/local/local_provider.hpp"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -28,7 +29,8 @@ struct LocalConfig {
 };
 
 // Outside every project: $HYPERTEST_CACHE_DIR, else $XDG_CACHE_HOME/hypertest, else
-// ~/.cache/hypertest, else a per-user folder in the temp dir.
+// ~/.cache/hypertest (the home from the password database when HOME is unset), else a per-user
+// folder in the temp dir.
 fs::path default_cache_dir() {
     auto env = [](const char* name) {
         const char* v = std::getenv(name);
@@ -37,6 +39,9 @@ fs::path default_cache_dir() {
     if (auto d = env("HYPERTEST_CACHE_DIR"); !d.empty()) return d;
     if (auto d = env("XDG_CACHE_HOME"); !d.empty()) return d / "hypertest";
     if (auto d = env("HOME"); !d.empty()) return d / ".cache" / "hypertest";
+    // Not a shared temp dir if avoidable: unpacked layers are trusted by their folder's name.
+    if (const passwd* pw = ::getpwuid(::geteuid()); pw && pw->pw_dir && *pw->pw_dir == '/')
+        return fs::path(pw->pw_dir) / ".cache" / "hypertest";
     std::error_code ec;
     return fs::temp_directory_path(ec) / ("hypertest-cache-" + std::to_string(::geteuid()));
 }
@@ -225,7 +230,7 @@ private:
         auto status = bubblewrap_status();
         if (status) {
             std::string network = !m_config.private_network ? "the host's network"
-                                  : util::find_in_path("pasta").empty()
+                                  : !pasta_installed()
                                       ? "a private network without outbound access (install passt)"
                                       : "a private network with outbound access through pasta";
             return {"sandbox", true, "bubblewrap (read-only task root, private /tmp, " + network + ")", ""};

@@ -12,6 +12,7 @@
 #include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/sha256.hpp"
+#include "util/strings.hpp"
 
 namespace hypertest::providers {
 namespace {
@@ -19,19 +20,25 @@ namespace {
 // Where the project's layers put the task root (deploy builds them under var/task).
 constexpr const char* k_task_root_dir = "var/task";
 
-// Env and WorkingDir of the image config; empty when the config cannot be read.
-void read_image_config(const oci::ImageLayout& layout, const std::string& digest, TaskRoot& root) {
+// The image's config document ("config" of the manifest); an empty object when it cannot be
+// read, which leaves the defaults (no env, no entrypoint, no project layers).
+util::Json image_config(const oci::ImageLayout& layout, const std::string& digest) {
     auto manifest_text = layout.read_blob(digest);
-    if (!manifest_text) return;
+    if (!manifest_text) return util::Json::object();
     auto manifest = util::parse_json(*manifest_text, "image manifest");
-    if (!manifest) return;
+    if (!manifest) return util::Json::object();
     std::string config_digest =
         util::json_get<std::string>(util::json_get<util::Json>(*manifest, "config", {}), "digest", "");
     auto config_text = layout.read_blob(config_digest);
-    if (!config_text) return;
+    if (!config_text) return util::Json::object();
     auto config = util::parse_json(*config_text, "image config");
-    if (!config) return;
-    util::Json c = util::json_get<util::Json>(*config, "config", util::Json::object());
+    return config && config->is_object() ? *config : util::Json::object();
+}
+
+// Env, Entrypoint and WorkingDir of the image config (the last matters to an image without
+// project layers of hypertest's, whose task root is a folder of its root file system).
+void apply_image_config(const util::Json& config, TaskRoot& root) {
+    util::Json c = util::json_get<util::Json>(config, "config", util::Json::object());
     for (const auto& kv : util::json_get<std::vector<std::string>>(c, "Env", {})) {
         auto eq = kv.find('=');
         if (eq != std::string::npos && eq > 0) root.env[kv.substr(0, eq)] = kv.substr(eq + 1);
@@ -40,11 +47,11 @@ void read_image_config(const oci::ImageLayout& layout, const std::string& digest
     if (!entrypoint.empty() && !root.rootfs.empty())
         root.runner = image_executable(root.rootfs, entrypoint.front());
     std::string workdir = util::json_get<std::string>(c, "WorkingDir", "");
-    fs::path candidate = root.path / fs::path(workdir).relative_path();
+    fs::path candidate = (root.path / fs::path(workdir).relative_path()).lexically_normal();
     std::error_code ec;
-    if (!root.path.empty() && !workdir.empty() && candidate.lexically_normal().string().rfind(root.path.string(), 0) == 0 &&
+    if (!root.path.empty() && !workdir.empty() && util::starts_with(candidate.string(), root.path.string()) &&
         fs::is_directory(candidate, ec)) {
-        root.path = candidate.lexically_normal();
+        root.path = candidate;
     }
 }
 
@@ -79,22 +86,12 @@ util::Status unpack_once(const oci::ImageLayout& layout, const std::vector<oci::
 
 // How many of the image's last layers are the project's own: hypertest names them in the
 // config's history ("hypertest: dependencies", "hypertest: tests").
-std::size_t project_layer_count(const oci::ImageLayout& layout, const std::string& digest) {
-    auto manifest_text = layout.read_blob(digest);
-    if (!manifest_text) return 0;
-    auto manifest = util::parse_json(*manifest_text, "image manifest");
-    if (!manifest) return 0;
-    std::string config_digest =
-        util::json_get<std::string>(util::json_get<util::Json>(*manifest, "config", {}), "digest", "");
-    auto config_text = layout.read_blob(config_digest);
-    if (!config_text) return 0;
-    auto config = util::parse_json(*config_text, "image config");
-    if (!config) return 0;
-    auto history = util::json_get<util::Json>(*config, "history", util::Json::array());
+std::size_t project_layer_count(const util::Json& config) {
+    auto history = util::json_get<util::Json>(config, "history", util::Json::array());
     std::size_t count = 0;
     for (auto it = history.rbegin(); it != history.rend(); ++it) {
         if (util::json_get<bool>(*it, "empty_layer", false)) continue;
-        if (util::json_get<std::string>(*it, "created_by", "").rfind("hypertest: ", 0) != 0) break;
+        if (!util::starts_with(util::json_get<std::string>(*it, "created_by", ""), "hypertest: ")) break;
         ++count;
     }
     return count;
@@ -132,7 +129,8 @@ util::Result<TaskRoot> TaskRootCache::get(const std::string& digest) {
     }
     auto layers = oci::image_layers(*layout, digest);
     if (!layers) return util::make_error("cannot read image " + digest + ": " + layers.error().message);
-    std::size_t own = std::min(project_layer_count(*layout, digest), layers->size());
+    util::Json config = image_config(*layout, digest);
+    std::size_t own = std::min(project_layer_count(config), layers->size());
     std::vector<oci::LayerRef> base(layers->begin(), layers->end() - static_cast<long>(own));
     TaskRoot root;
     if (!base.empty()) {
@@ -143,7 +141,7 @@ util::Result<TaskRoot> TaskRootCache::get(const std::string& digest) {
             return util::make_error("cannot unpack the base of image " + digest + ": " + s.error().message);
         root.path = root.rootfs;
     }
-    read_image_config(*layout, digest, root);
+    apply_image_config(config, root);
     for (auto it = layers->end() - static_cast<long>(own); it != layers->end(); ++it) {
         std::string layer_hex = digest_hex(it->digest);
         if (layer_hex.empty()) return util::make_error("malformed layer digest \"" + it->digest + "\"");
