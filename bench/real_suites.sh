@@ -45,7 +45,7 @@
 #   turbo     hotwired/turbo@4481af6b6d7483363a44ee9f4af2e0f879c83b3c  chrome   playwright.config.js;
 #             yarn 1 on PATH (npm i -g yarn@1.22.22), yarn install --frozen-lockfile, yarn build.
 #             481 tests, webServer `yarn start` (node src/tests/server.mjs, port 9000), retries 2.
-#             Playwright 1.51.1: has no --test-list, which hypertest's runner needs.
+#             Playwright 1.51.1 (no --test-list: the runner picks tests by file:line).
 #   docsify   docsifyjs/docsify@c8f93ff3fc1093a3f46073bfbb2bc45e227f0a5e  chromium  playwright.config.js;
 #             npm ci (its prepare script builds dist/). 62 tests, globalSetup starts browser-sync
 #             on port 4000.

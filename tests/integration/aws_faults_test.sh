@@ -59,7 +59,7 @@ console.log(`${log.length} ${faulted} ${JSON.stringify(kinds)}`);' "$1"
 # (1) About a third of Invoke calls throttled: 429 TooManyRequestsException with a Reason.
 invoke_under_faults throttle \
     '{"seed":5,"throttleRate":0.34,"throttleReason":"ReservedFunctionConcurrentInvocationLimitExceeded","operations":["Invoke"]}'
-read -r calls faulted kinds < <(fault_summary "$work/throttle.invokes.json")
+read -r calls _ kinds < <(fault_summary "$work/throttle.invokes.json")
 throttled=$(node -e 'const l=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); console.log(l.filter(r=>r.fault==="throttle"&&r.status===429&&r.error==="TooManyRequestsException").length)' "$work/throttle.invokes.json")
 [[ "$throttled" -ge 2 ]] || fail "throttle: only $throttled Invoke calls answered 429 ($calls calls, $kinds): the case tests nothing"
 [[ "$calls" -gt "$throttled" ]] || fail "throttle: no Invoke call got through ($calls calls)"
@@ -72,7 +72,7 @@ pass "throttle: $WANT/$WANT passed in ${took}s; $calls Invoke calls for $invocat
 # (2) 5xx answers and dropped connections for a share of Invoke calls.
 invoke_under_faults server \
     '{"seed":9,"serverErrorRate":0.25,"dropConnectionRate":0.2,"operations":["Invoke"]}'
-read -r calls faulted kinds < <(fault_summary "$work/server.invokes.json")
+read -r calls _ kinds < <(fault_summary "$work/server.invokes.json")
 servers=$(node -e 'const l=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); console.log(l.filter(r=>r.fault==="server"&&r.status>=500).length)' "$work/server.invokes.json")
 drops=$(node -e 'const l=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); console.log(l.filter(r=>r.fault==="drop"&&r.status===null).length)' "$work/server.invokes.json")
 [[ "$servers" -ge 1 && "$drops" -ge 1 ]] ||

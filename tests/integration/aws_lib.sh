@@ -62,11 +62,7 @@ aws_start() {
         fail "cannot create the function in the emulator"
     pass "emulator on $port, registry on $REG_ADDR (htpasswd user AWS)"
 
-    case "$(uname -m)" in
-      x86_64) arch=amd64 ;;
-      aarch64 | arm64) arch=arm64 ;;
-      *) fail "unsupported machine $(uname -m)" ;;
-    esac
+    arch="$(host_arch)"
     "$HT_SOURCE_DIR/scripts/make-host-base-image.sh" "$HT_BIN/hypertest-runner" "$work/base" >/dev/null
 
     cd "$proj" || fail "cannot enter $proj"

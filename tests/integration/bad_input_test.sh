@@ -61,4 +61,16 @@ for dir in . .. "$proj" /; do
         fail "htmlReportDir $dir: the project changed"
 done
 pass "htmlReportDir over the project, its parent or / is refused; the project is intact"
+
+# A folder of the user's own as htmlReportDir: the run goes on without the HTML report, and the
+# folder keeps what it holds.
+mkdir -p mine && echo keep > mine/notes.txt
+echo '{"testRunner": {"name": "playwright"}, "htmlReportDir": "mine"}' > hypertest.config.json
+rm -f hypertest.results.json
+run_ht run --quiet
+[[ -f hypertest.results.json ]] || fail "htmlReportDir mine: no results; output:
+$out"
+expect_out "not a Playwright HTML report" "htmlReportDir mine"
+[[ "$(ls -A mine)" == notes.txt && "$(cat mine/notes.txt)" == keep ]] || fail "htmlReportDir mine: the folder changed: $(ls -A mine)"
+pass "htmlReportDir naming a folder that is not a report: left as it was, the run still reports"
 rm -rf "$proj"

@@ -10,11 +10,8 @@ work="$(mktemp -d)"
 proj="$(copy_project "$HT_SOURCE_DIR/examples/playwright")"
 trap 'stop_registries; chmod -R u+w "$work" "$proj"; rm -rf "$work" "$proj"' EXIT
 
-case "$(uname -m)" in
-  x86_64) arch=amd64 other=arm64 ;;
-  aarch64 | arm64) arch=arm64 other=amd64 ;;
-  *) fail "unsupported machine $(uname -m)" ;;
-esac
+arch="$(host_arch)"
+if [[ "$arch" == amd64 ]]; then other=arm64; else other=amd64; fi
 
 # The base image holds a copy of the real runner; in debug mode the runner logs its own path,
 # so the function logs show which runner the host started.

@@ -3,10 +3,12 @@
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Copies the fixture (plus the node_modules of playwright-statuses) to a temp dir; prints it.
+# Copies the fixture (plus the node_modules of playwright-statuses) to $1, or to a new temp
+# dir; prints where.
 fault_project() {
-    local dst
-    dst="$(mktemp -d)"
+    local dst="${1:-}"
+    [[ -n "$dst" ]] || dst="$(mktemp -d)"
+    mkdir -p "$dst"
     cp -a "$HT_SOURCE_DIR/tests/fixtures/playwright-faults/." "$dst/"
     cp -a "$HT_SOURCE_DIR/tests/fixtures/playwright-statuses/node_modules" "$dst/"
     echo "$dst"

@@ -14,7 +14,7 @@ source "$here/hostile_lib.sh"
 work="$(mktemp -d)"
 trap 'hostile_cleanup "$work"' EXIT
 export HYPERTEST_CACHE_DIR="$work/cache"
-hostile_project "$work/project"
+fault_project "$work/project" >/dev/null
 cd "$work/project"
 
 # --- secrets and .hypertestignore ----------------------------------------------------------

@@ -23,14 +23,10 @@ export HYPERTEST_REGISTRY_USERNAME=pushuser HYPERTEST_REGISTRY_PASSWORD="$push_p
 unset HYPERTEST_BASE_REGISTRY_USERNAME HYPERTEST_BASE_REGISTRY_PASSWORD
 start_hostile_registry "$work/hostile"
 H="$HOSTILE_REG"
-hostile_project "$work/project"
+fault_project "$work/project" >/dev/null
 cd "$work/project"
 
-case "$(uname -m)" in
-  x86_64) arch=amd64 ;;
-  aarch64 | arm64) arch=arm64 ;;
-  *) fail "unsupported machine $(uname -m)" ;;
-esac
+arch="$(host_arch)"
 config() {  # <repository of the hostile registry> [extra cloudProvider JSON]
     echo '{"testRunner": {"name": "playwright"}, "cloudProvider": {"name": "local", "platform": "linux/'"$arch"'",
       "functionName": "'"$1"'", "baseImage": "'"$H/$1/img:1"'", "registry": "'"$PUSH"'/app"'"${2:-}"'}}' > hypertest.config.json
@@ -71,12 +67,16 @@ grep -qxF "Basic base:basepass" <<<"$decoded" ||
     fail "the base registry never got HYPERTEST_BASE_REGISTRY_*: $(sort -u <<<"$decoded")"
 pass "the base registry gets HYPERTEST_BASE_REGISTRY_USERNAME/PASSWORD, the push registry its own"
 
+# With base credentials set, so that there is something to withhold.
 config bearer
-measure_ht deploy --quiet
+HYPERTEST_BASE_REGISTRY_USERNAME=base HYPERTEST_BASE_REGISTRY_PASSWORD=basepass measure_ht deploy --quiet
 expect_no_leak "Bearer realm on another port" "the token service 127.0.0.1:$HOSTILE_TOKEN_PORT"
 expect_rc 0 "base registry with a Bearer realm on another host:port (anonymous token)"
-grep -q '^token GET /token' "$HOSTILE_AUTH_LOG" || fail "the token service was never asked"
-pass "a token service on another host:port is asked anonymously; the deploy still works"
+grep '^token ' "$HOSTILE_AUTH_LOG" >"$work/token.log" || fail "the token service was never asked"
+awk '$4 != "-"' "$work/token.log" | grep -q . &&
+    fail "the plain-HTTP token service on another port got an Authorization header: $(decoded_auth "$work/token.log")"
+expect_out "not sending credentials to the token service" "Bearer realm on another port: the warning"
+pass "a plain-HTTP token service on another host:port is asked anonymously; the deploy still works"
 
 # --- item 5: bounded inputs ---------------------------------------------------------------
 config big

@@ -4,9 +4,11 @@ set -euo pipefail
 : "${HT_BIN:?set HT_BIN to the directory holding hypertest}"
 : "${HT_SOURCE_DIR:?set HT_SOURCE_DIR to the repository root}"
 HT="$HT_BIN/hypertest"
-# Where the local function host unpacks images (outside the project).
+# Where the local function host unpacks images (outside the project): beside the binaries, not
+# in the user's own cache, unless the caller names one.
+export HYPERTEST_CACHE_DIR="${HYPERTEST_CACHE_DIR:-$(cd "$HT_BIN/.." && pwd)/integration-cache}"
 # shellcheck disable=SC2034  # ht_cache_dir is for the tests that source this file
-ht_cache_dir="${HYPERTEST_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hypertest}"
+ht_cache_dir="$HYPERTEST_CACHE_DIR"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
@@ -66,4 +68,16 @@ interrupt_ht() {
     elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
     out="$(cat "$log")"
     rm -f "$log"
+}
+
+# True when bubblewrap can create the sandbox the local host uses.
+can_sandbox() { bwrap --ro-bind / / --unshare-all --new-session true 2>/dev/null; }
+
+# The OCI architecture of this machine: amd64 or arm64.
+host_arch() {
+    case "$(uname -m)" in
+      x86_64) echo amd64 ;;
+      aarch64 | arm64) echo arm64 ;;
+      *) fail "unsupported machine $(uname -m)" ;;
+    esac
 }

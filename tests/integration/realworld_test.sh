@@ -34,21 +34,21 @@ json hypertest.config.json 'JSON.stringify({...j, concurrency: 4})' >cfg.tmp && 
 
 FIXTURE_SHELL_VAR=from-shell run_ht run --quiet
 expect_rc 0 "run of the fixed-port suite"
-[[ "$(json hypertest.results.json 'j.tests.success')" == 7 ]] ||
-  fail "expected 7 passed tests; output:
+[[ "$(json hypertest.results.json 'j.tests.success')" == 4 ]] ||
+  fail "expected 4 passed tests; output:
 $out"
 (( $(json hypertest.results.json 'j.invocations') >= 3 )) ||
   fail "expected several invocations at once; output:
 $out"
 [[ ! -e dist ]] || fail "the webServer's build wrote into the project itself"
-pass "7 tests in $(json hypertest.results.json 'j.invocations') invocations, each with its own server on port 4173"
+pass "4 tests in $(json hypertest.results.json 'j.invocations') invocations, each with its own server on port 4173"
 
 listed="$(node node_modules/@playwright/test/cli.js test --list 2>&1 | tail -n 1)"
-[[ "$listed" == "Total: 7 tests in 4 files" ]] ||
+[[ "$listed" == "Total: 4 tests in 4 files" ]] ||
   fail "plain Playwright's discovery changed after hypertest run: $listed"
 [[ -z "$(find . -path ./node_modules -prune -o -name '*.spec.ts' -print | grep -v '^./tests/\|^./failing/')" ]] ||
   fail "hypertest left copies of specs inside the project"
-pass "the user's own playwright test --list still finds the 7 tests"
+pass "the user's own playwright test --list still finds the 4 tests"
 
 # A one-line spec change: the next deploy unpacks the new test layer only; the dependency
 # layer's unpacked copy is re-used.
